@@ -1,0 +1,295 @@
+// Package api serves the Octopus-compatible REST API under /api. DTOs (the
+// PascalCase wire shapes) live here, not on domain types, so that renaming
+// a Go field never changes the API.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Services are what the API needs from the rest of the server.
+type Services struct {
+	Spaces        app.SpaceService
+	Environments  app.EnvironmentService
+	ProjectGroups app.ProjectGroupService
+	Lifecycles    app.LifecycleService
+	Projects      app.ProjectService
+	Channels      app.ChannelService
+	Processes     app.ProcessService
+	Machines      app.MachineService
+	Users         app.UserService
+	Events        app.EventService
+	Auth          *auth.Authenticator
+}
+
+// Handler serves the API.
+type Handler struct {
+	Services
+	log            *slog.Logger
+	version        string
+	installationID string
+	secureCookies  bool
+}
+
+// New returns an API handler. installationID identifies this install to clients.
+func New(log *slog.Logger, svc Services, version, installationID string, secureCookies bool) *Handler {
+	return &Handler{Services: svc, log: log, version: version, installationID: installationID, secureCookies: secureCookies}
+}
+
+// route is one API endpoint. Space-scoped routes are served both under
+// /api/{spaceId}/… and /api/… (the default space).
+type route struct {
+	method  string
+	path    string
+	perm    app.Permission // "" = any signed-in user; see anonymous
+	spaced  bool
+	handler fiber.Handler
+	// anonymous routes need no sign-in (root document, login).
+	anonymous bool
+}
+
+// Register mounts every API route on r. All routes are listed in routes().
+func (h *Handler) Register(r fiber.Router) {
+	api := r.Group("/api")
+	for _, rt := range h.routes() {
+		handlers := []fiber.Handler{h.authenticate(rt.anonymous), h.authorize(rt.perm)}
+		if rt.spaced {
+			api.Add(rt.method, "/:space<regex(^(?i)spaces-[0-9]+$)>"+rt.path, append([]fiber.Handler{h.resolveSpace}, append(handlers, rt.handler)...)...)
+			api.Add(rt.method, rt.path, append([]fiber.Handler{h.defaultSpace}, append(handlers, rt.handler)...)...)
+			continue
+		}
+		api.Add(rt.method, rt.path, append(handlers, rt.handler)...)
+	}
+	api.Use(func(c *fiber.Ctx) error {
+		return app.Errorf(app.ENOTFOUND, "The API endpoint '%s %s' does not exist.", c.Method(), c.Path())
+	})
+}
+
+func (h *Handler) routes() []route {
+	return []route{
+		{method: "GET", path: "", handler: h.root, anonymous: true},
+		{method: "GET", path: "/", handler: h.root, anonymous: true},
+		{method: "GET", path: "/capabilities", handler: h.capabilities, anonymous: true},
+		{method: "POST", path: "/users/login", handler: h.login, anonymous: true},
+		{method: "POST", path: "/users/logout", handler: h.logout, anonymous: true},
+		{method: "GET", path: "/users/me", handler: h.me},
+		{method: "GET", path: "/users", handler: h.listUsers, perm: app.PermUserView},
+		{method: "GET", path: "/users/all", handler: h.allUsers, perm: app.PermUserView},
+		{method: "POST", path: "/users", handler: h.createUser, perm: app.PermUserEdit},
+		{method: "GET", path: "/users/:id", handler: h.getUser},
+		{method: "GET", path: "/users/:id/apikeys", handler: h.listAPIKeys},
+		{method: "POST", path: "/users/:id/apikeys", handler: h.createAPIKey},
+		{method: "GET", path: "/users/:id/apikeys/:keyId", handler: h.getAPIKey},
+		{method: "DELETE", path: "/users/:id/apikeys/:keyId", handler: h.deleteAPIKey},
+
+		{method: "GET", path: "/spaces", handler: h.listSpaces, perm: app.PermSpaceView},
+		{method: "GET", path: "/spaces/all", handler: h.allSpaces, perm: app.PermSpaceView},
+		{method: "GET", path: "/spaces/:id", handler: h.getSpace, perm: app.PermSpaceView},
+		{method: "GET", path: "/:space<regex(^(?i)spaces-[0-9]+$)>", handler: h.spaceRoot, perm: app.PermSpaceView},
+		{method: "GET", path: "/:space<regex(^(?i)spaces-[0-9]+$)>/", handler: h.spaceRoot, perm: app.PermSpaceView},
+
+		{method: "GET", path: "/environments", spaced: true, handler: h.listEnvironments, perm: app.PermEnvironmentView},
+		{method: "GET", path: "/environments/all", spaced: true, handler: h.allEnvironments, perm: app.PermEnvironmentView},
+		{method: "PUT", path: "/environments/sortorder", spaced: true, handler: h.sortEnvironments, perm: app.PermEnvironmentEdit},
+		{method: "POST", path: "/environments", spaced: true, handler: h.createEnvironment, perm: app.PermEnvironmentCreate},
+		{method: "GET", path: "/environments/:id", spaced: true, handler: h.getEnvironment, perm: app.PermEnvironmentView},
+		{method: "GET", path: "/environments/:id/machines", spaced: true, handler: h.environmentMachines, perm: app.PermMachineView},
+		{method: "PUT", path: "/environments/:id", spaced: true, handler: h.updateEnvironment, perm: app.PermEnvironmentEdit},
+		{method: "DELETE", path: "/environments/:id", spaced: true, handler: h.deleteEnvironment, perm: app.PermEnvironmentDelete},
+
+		{method: "GET", path: "/projectgroups", spaced: true, handler: h.listProjectGroups, perm: app.PermProjectGroupView},
+		{method: "GET", path: "/projectgroups/all", spaced: true, handler: h.allProjectGroups, perm: app.PermProjectGroupView},
+		{method: "POST", path: "/projectgroups", spaced: true, handler: h.createProjectGroup, perm: app.PermProjectGroupEdit},
+		{method: "GET", path: "/projectgroups/:id", spaced: true, handler: h.getProjectGroup, perm: app.PermProjectGroupView},
+		{method: "GET", path: "/projectgroups/:id/projects", spaced: true, handler: h.projectGroupProjects, perm: app.PermProjectView},
+		{method: "PUT", path: "/projectgroups/:id", spaced: true, handler: h.updateProjectGroup, perm: app.PermProjectGroupEdit},
+		{method: "DELETE", path: "/projectgroups/:id", spaced: true, handler: h.deleteProjectGroup, perm: app.PermProjectGroupEdit},
+
+		{method: "GET", path: "/lifecycles", spaced: true, handler: h.listLifecycles, perm: app.PermLifecycleView},
+		{method: "GET", path: "/lifecycles/all", spaced: true, handler: h.allLifecycles, perm: app.PermLifecycleView},
+		{method: "POST", path: "/lifecycles", spaced: true, handler: h.createLifecycle, perm: app.PermLifecycleEdit},
+		{method: "GET", path: "/lifecycles/:id", spaced: true, handler: h.getLifecycle, perm: app.PermLifecycleView},
+		{method: "PUT", path: "/lifecycles/:id", spaced: true, handler: h.updateLifecycle, perm: app.PermLifecycleEdit},
+		{method: "DELETE", path: "/lifecycles/:id", spaced: true, handler: h.deleteLifecycle, perm: app.PermLifecycleEdit},
+
+		{method: "GET", path: "/projects", spaced: true, handler: h.listProjects, perm: app.PermProjectView},
+		{method: "GET", path: "/projects/all", spaced: true, handler: h.allProjects, perm: app.PermProjectView},
+		{method: "POST", path: "/projects", spaced: true, handler: h.createProject, perm: app.PermProjectCreate},
+		{method: "GET", path: "/projects/:id", spaced: true, handler: h.getProject, perm: app.PermProjectView},
+		{method: "GET", path: "/projects/:id/channels", spaced: true, handler: h.projectChannels, perm: app.PermProjectView},
+		{method: "GET", path: "/projects/:id/deploymentsettings", spaced: true, handler: h.projectDeploymentSettings, perm: app.PermProjectView},
+		{method: "PUT", path: "/projects/:id", spaced: true, handler: h.updateProject, perm: app.PermProjectEdit},
+		{method: "DELETE", path: "/projects/:id", spaced: true, handler: h.deleteProject, perm: app.PermProjectDelete},
+		{method: "GET", path: "/channels", spaced: true, handler: h.listChannels, perm: app.PermProjectView},
+		{method: "GET", path: "/channels/:id", spaced: true, handler: h.getChannel, perm: app.PermProjectView},
+		{method: "GET", path: "/deploymentprocesses/:id", spaced: true, handler: h.getDeploymentProcess, perm: app.PermProjectView},
+		{method: "GET", path: "/variables/:id", spaced: true, handler: h.getVariableSet, perm: app.PermProjectView},
+
+		{method: "GET", path: "/machines", spaced: true, handler: h.listMachines, perm: app.PermMachineView},
+		{method: "GET", path: "/machines/all", spaced: true, handler: h.allMachines, perm: app.PermMachineView},
+		{method: "POST", path: "/machines", spaced: true, handler: h.createMachine, perm: app.PermMachineCreate},
+		{method: "GET", path: "/machines/:id", spaced: true, handler: h.getMachine, perm: app.PermMachineView},
+		{method: "PUT", path: "/machines/:id", spaced: true, handler: h.updateMachine, perm: app.PermMachineEdit},
+		{method: "DELETE", path: "/machines/:id", spaced: true, handler: h.deleteMachine, perm: app.PermMachineDelete},
+		{method: "GET", path: "/machineroles/all", spaced: true, handler: h.machineRoles, perm: app.PermMachineView},
+
+		{method: "GET", path: "/events", handler: h.listEvents, perm: app.PermEventView},
+	}
+}
+
+// ErrorHandler renders every error as Octopus's {ErrorMessage, Errors} body
+// with the status its code maps to. Internal details are logged, not sent.
+func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		status, body := ErrorBody(err)
+		if status >= 500 {
+			log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		}
+		return c.Status(status).JSON(body)
+	}
+}
+
+// ErrorResponse is the error body Octopus clients decode.
+type ErrorResponse struct {
+	ErrorMessage string
+	Errors       []string
+}
+
+// ErrorBody maps err to an HTTP status and the error body.
+func ErrorBody(err error) (int, ErrorResponse) {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		msg := fe.Message
+		if fe.Code == fiber.StatusRequestEntityTooLarge {
+			msg = "The request body is too large."
+		}
+		return fe.Code, ErrorResponse{ErrorMessage: msg, Errors: []string{msg}}
+	}
+	msg := app.ErrorMessage(err)
+	details := app.ErrorDetails(err)
+	if len(details) == 0 {
+		details = []string{msg}
+	}
+	return StatusOf(app.ErrorCode(err)), ErrorResponse{ErrorMessage: msg, Errors: details}
+}
+
+// StatusOf maps an app error code to its HTTP status; the one place this happens.
+func StatusOf(code string) int {
+	switch code {
+	case app.EINVALID:
+		return http.StatusBadRequest
+	case app.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case app.EFORBIDDEN:
+		return http.StatusForbidden
+	case app.ENOTFOUND:
+		return http.StatusNotFound
+	case app.ECONFLICT:
+		return http.StatusConflict
+	case app.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case app.ETOOMANY:
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// decode reads a JSON body strictly enough to give clear errors: malformed
+// JSON and wrongly typed fields are 400s naming the problem. Unknown fields
+// are ignored, because Octopus clients send many we do not model.
+func decode(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return app.Invalid("The request body is empty; a JSON document is required.")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return app.Invalid(fmt.Sprintf("The request body is not valid JSON: %s (at byte %d).", se.Error(), se.Offset))
+		case errors.As(err, &te):
+			return app.Invalid(fmt.Sprintf("The field '%s' must be a JSON %s, not %s.", te.Field, jsonKind(te.Type.Kind().String()), te.Value))
+		default:
+			return app.Invalid("The request body could not be read: " + err.Error())
+		}
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch {
+	case strings.HasPrefix(goKind, "int"), strings.HasPrefix(goKind, "uint"), strings.HasPrefix(goKind, "float"):
+		return "number"
+	case goKind == "bool":
+		return "boolean"
+	case goKind == "slice", goKind == "array":
+		return "array"
+	case goKind == "struct", goKind == "map":
+		return "object"
+	}
+	return goKind
+}
+
+// Time is a timestamp rendered as RFC 3339 with its zone, as clients expect.
+type Time struct{ time.Time }
+
+// MarshalJSON renders the zero time as null.
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return json.Marshal(t.UTC().Format("2006-01-02T15:04:05.000Z07:00"))
+}
+
+// UnmarshalJSON accepts RFC 3339 or null; clients echo what we sent.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		t.Time = time.Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == "" {
+		return nil
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return err
+	}
+	t.Time = v
+	return nil
+}
+
+func queryInt(c *fiber.Ctx, name string, def int) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, app.Invalid(fmt.Sprintf("The query parameter '%s' must be a non-negative whole number.", name))
+	}
+	return n, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return app.NormalizeList(strings.Split(s, ","))
+}

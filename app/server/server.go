@@ -1,0 +1,220 @@
+// Package server is the composition root of server mode: it opens the
+// store, builds the services, and serves the API and the portal. Tests start
+// a whole server in-process with Open on 127.0.0.1:0.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/api"
+	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/storage"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Config is everything server mode can be told.
+type Config struct {
+	DataDir       string
+	Listen        string // host:port; port 0 picks a free one
+	PublicURL     string // used for every absolute link and redirect; "" = derived from Listen
+	TLSCert       string
+	TLSKey        string
+	TLSSelfSigned bool
+	AdminUsername string
+	AdminPassword string
+	MaxBodyBytes  int
+	Version       string
+	Logger        *slog.Logger
+}
+
+// Server is a running Argonaut server.
+type Server struct {
+	Config
+	DB   *storage.DB
+	Auth *auth.Authenticator
+
+	// URL is where the server can be reached (PublicURL or derived from the listener).
+	URL string
+	// SetupToken is set when the store had no users and no admin was configured:
+	// the printed one-time link creates the first administrator.
+	SetupToken string
+	// TLSThumbprint is the SHA-256 thumbprint of the serving certificate, if any.
+	TLSThumbprint string
+
+	log  *slog.Logger
+	fib  *fiber.App
+	ln   net.Listener
+	done chan error
+}
+
+// New returns an unopened server.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 10 << 20
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	return &Server{Config: cfg, log: cfg.Logger}
+}
+
+// Open opens the store, ensures a first administrator (or a setup token),
+// and starts serving. It returns once the listener accepts connections.
+func (s *Server) Open(ctx context.Context) (err error) {
+	if s.DataDir == "" {
+		return errors.New("server: no data directory")
+	}
+	if s.DataDir, err = filepath.Abs(s.DataDir); err != nil {
+		return fmt.Errorf("server: data dir: %w", err)
+	}
+	s.DB, err = storage.Open(ctx, storage.Options{Dir: s.DataDir, Logger: s.log})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.DB.Close()
+		}
+	}()
+	if n, err := s.DB.Blobs.CleanTemp(); err != nil {
+		return err
+	} else if n > 0 {
+		s.log.Warn("removed interrupted uploads", "count", n)
+	}
+	s.Auth = auth.NewAuthenticator(s.DB)
+	if err := s.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	installationID, err := s.installationID()
+	if err != nil {
+		return err
+	}
+
+	var tlsConfig *tls.Config
+	if s.TLSCert != "" || s.TLSSelfSigned {
+		if tlsConfig, s.TLSThumbprint, err = s.loadTLS(); err != nil {
+			return err
+		}
+	}
+	s.ln, err = net.Listen("tcp", s.Listen)
+	if err != nil {
+		return fmt.Errorf("server: listen: %w", err)
+	}
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+		s.ln = tls.NewListener(s.ln, tlsConfig)
+	}
+	s.URL = strings.TrimRight(s.PublicURL, "/")
+	if s.URL == "" {
+		s.URL = scheme + "://" + s.ln.Addr().String()
+	}
+
+	s.fib = fiber.New(fiber.Config{
+		Immutable:             true,
+		DisableStartupMessage: true,
+		BodyLimit:             s.MaxBodyBytes,
+		StreamRequestBody:     true,
+		ReadTimeout:           5 * time.Minute,
+		IdleTimeout:           2 * time.Minute,
+		ErrorHandler:          api.ErrorHandler(s.log),
+		AppName:               "Argonaut",
+	})
+	s.routes(installationID, tlsConfig != nil)
+	s.done = make(chan error, 1)
+	go func() { s.done <- s.fib.Listener(s.ln) }()
+	s.log.Info("server listening", "url", s.URL, "data_dir", s.DataDir)
+	return nil
+}
+
+func (s *Server) routes(installationID string, secure bool) {
+	h := api.New(s.log, api.Services{
+		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
+		Channels: s.DB, Processes: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
+	}, s.Version, installationID, secure)
+	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	s.fib.Get("/readyz", func(c *fiber.Ctx) error {
+		if _, err := s.DB.SchemaVersion(); err != nil {
+			return c.Status(fiber.StatusServiceUnavailable).SendString("store unavailable")
+		}
+		return c.SendString("ready")
+	})
+	h.Register(s.fib)
+}
+
+// Close stops serving (letting in-flight requests finish) and closes the store.
+func (s *Server) Close() error {
+	var errs []error
+	if s.fib != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		errs = append(errs, s.fib.ShutdownWithContext(ctx))
+		<-s.done
+	}
+	if s.DB != nil {
+		errs = append(errs, s.DB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// ensureAdmin creates the first administrator from the configured
+// credentials, or, when there are none, prepares a one-time setup token.
+// There is never a default password.
+func (s *Server) ensureAdmin(ctx context.Context) error {
+	n, err := s.DB.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	if s.AdminUsername != "" && s.AdminPassword != "" {
+		if len(s.AdminPassword) < app.MinPasswordLength {
+			return fmt.Errorf("server: the admin password must be at least %d characters", app.MinPasswordLength)
+		}
+		hash, err := auth.HashPassword(s.AdminPassword)
+		if err != nil {
+			return err
+		}
+		u := &app.User{Username: s.AdminUsername, DisplayName: s.AdminUsername, IsActive: true, IsAdmin: true, PasswordHash: hash}
+		if err := s.DB.CreateUser(ctx, u); err != nil {
+			return fmt.Errorf("server: create admin: %w", err)
+		}
+		s.log.Info("created first administrator", "username", u.Username)
+		return nil
+	}
+	token, err := auth.NewToken()
+	if err != nil {
+		return err
+	}
+	s.SetupToken = token
+	return nil
+}
+
+// installationID is a random ID kept in the data dir, stable across restarts.
+func (s *Server) installationID() (string, error) {
+	path := filepath.Join(s.DataDir, "installation-id")
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	t, err := auth.NewToken()
+	if err != nil {
+		return "", err
+	}
+	id := fmt.Sprintf("%x", []byte(t))[:32]
+	id = id[:8] + "-" + id[8:12] + "-" + id[12:16] + "-" + id[16:20] + "-" + id[20:32]
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("server: write installation id: %w", err)
+	}
+	return id, nil
+}
