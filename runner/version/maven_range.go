@@ -49,12 +49,12 @@ func (r Restriction) Contains(v Version) bool {
 	return true
 }
 
-// String formats the restriction as "[lower,upper)", or "[v]" when it
-// holds exactly one version, so that the text parses back to the same
-// restriction.
+// String formats the restriction as "[lower,upper)", or "[v]" when both
+// bounds are the same inclusive text, so that the text always parses back
+// ("[1.0,1.0]" would not).
 func (r Restriction) String() string {
 	var b strings.Builder
-	if r.Lower != nil && r.Lower == r.Upper && r.LowerInclusive && r.UpperInclusive {
+	if r.Lower != nil && r.Upper != nil && r.Lower.String() == r.Upper.String() && r.LowerInclusive && r.UpperInclusive {
 		return "[" + r.Lower.String() + "]"
 	}
 	if r.LowerInclusive {
