@@ -80,6 +80,9 @@ var (
 //
 // ParseFileName does not restrict the extension to SupportedExtensions and
 // does not validate the ID: see SupportedExtension and ValidatePackageID.
+// Like Calamari it takes any trailing ".<letters or digits>" runs as the
+// extension, so "Acme.1.0" is Acme / 1 / ".0"; a feed must check the
+// extension it got.
 func ParseFileName(path string) (FileName, error) {
 	name := path
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
