@@ -197,7 +197,8 @@ func TestConformance(t *testing.T) {
 	if total != 849 {
 		t.Errorf("versions.json holds %d cases, want 849", total)
 	}
-	fmt.Printf("versions conformance: %d/%d passed (%d excluded)\n", passed, total, excluded)
+	fmt.Printf("versions conformance: %d excluded\n", excluded)
+	fmt.Printf("versions conformance: %d/%d passed\n", passed, total)
 }
 
 func parseCase(t *testing.T, scheme, text string) (Version, error) {
