@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
@@ -50,6 +51,8 @@ type Server struct {
 	SetupToken string
 	// TLSThumbprint is the SHA-256 thumbprint of the serving certificate, if any.
 	TLSThumbprint string
+
+	setupMu sync.Mutex // guards SetupToken while serving (see web.go)
 
 	log  *slog.Logger
 	fib  *fiber.App
@@ -153,6 +156,7 @@ func (s *Server) routes(installationID string, secure bool) {
 		return c.SendString("ready")
 	})
 	h.Register(s.fib)
+	s.webRoutes(secure)
 }
 
 // Close stops serving (letting in-flight requests finish) and closes the store.
