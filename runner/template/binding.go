@@ -7,9 +7,29 @@ type binding struct {
 	item      *string // nil: the node has no value of its own (a container)
 	children  orderedBindings
 	indexable orderedBindings
+	cache     *valueCache
 }
 
 func leaf(s string) *binding { return &binding{item: &s} }
+
+// valueCache remembers work done on a node's value during one evaluation:
+// whether it is a template and its parse, and its JSON parse. It lives on the
+// node (shared by copies of a raw value) rather than in a map keyed by the
+// text, so a large value is never re-hashed or re-parsed per lookup.
+type valueCache struct {
+	templateChecked bool
+	nodes           []node // nil: not a template, or does not parse
+	jsonDone        bool
+	json            *jsonValue
+	jsonOK          bool
+}
+
+func (b *binding) values() *valueCache {
+	if b.cache == nil {
+		b.cache = &valueCache{}
+	}
+	return b.cache
+}
 
 // orderedBindings is a small case-insensitive map that remembers insertion
 // order.

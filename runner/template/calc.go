@@ -199,7 +199,7 @@ func parseCultureFloat(s string) (float64, bool) {
 
 // formatDouble prints a float64 the way .NET Core's double.ToString() does:
 // the shortest round-trip digits, switching to E notation for exponents of 15
-// and above or below -5.
+// and above or below -4 (0.0001 prints plainly, 0.00001 as 1E-05).
 func formatDouble(v float64) string {
 	switch {
 	case math.IsNaN(v):
@@ -217,7 +217,7 @@ func formatDouble(v float64) string {
 	e := strconv.FormatFloat(v, 'e', -1, 64) // d.ddddde±XX
 	mant, expText, _ := strings.Cut(e, "e")
 	exp, _ := strconv.Atoi(expText)
-	if exp >= 15 || exp < -5 {
+	if exp >= 15 || exp < -4 {
 		sign := "+"
 		if exp < 0 {
 			sign, exp = "-", -exp

@@ -69,9 +69,7 @@ type evaluator struct {
 	steps   int
 	written int
 
-	parsed map[string][]node      // parsed variable values (nil entry: does not parse)
-	json   map[string]*jsonResult // parsed JSON values
-	cache  *filterCache
+	cache *filterCache
 }
 
 const maxCachedEntries = 4096
@@ -82,8 +80,6 @@ func newEvaluator(vars *Variables, opts Options) *evaluator {
 		limits:   opts.Limits.withDefaults(),
 		now:      opts.Now,
 		location: opts.Location,
-		parsed:   map[string][]node{},
-		json:     map[string]*jsonResult{},
 		cache:    newFilterCache(),
 	}
 	if e.now == nil {
@@ -379,7 +375,7 @@ func (e *evaluator) items(ctx *context, coll *symbolExpr, rep *report) ([]*bindi
 	if b.item == nil {
 		return nil, nil
 	}
-	if items, ok := e.jsonItems(*b.item); ok {
+	if items, ok := e.jsonItems(b); ok {
 		return items, nil
 	}
 	parts := strings.Split(*b.item, ",")
@@ -518,19 +514,15 @@ func (e *evaluator) resolveIndexers(ctx *context, sym *symbolExpr) (*symbolExpr,
 
 // evaluateValue evaluates a found node's value as a template in a child of
 // ctx. The result is a fresh leaf: like upstream, a value node loses its
-// children once evaluated.
+// children once evaluated. A value that is not a template keeps sharing the
+// node's cache.
 func (e *evaluator) evaluateValue(ctx *context, b *binding, rep *report) (*binding, error) {
 	if b.item == nil {
 		return b, nil
 	}
-	s := *b.item
-	// Without "#{" the text parser is the identity, so skip it.
-	if !strings.Contains(s, "#{") {
-		return leaf(s), nil
-	}
-	nodes, ok := e.parseValue(s)
-	if !ok {
-		return b, nil
+	nodes := e.templateOf(b)
+	if nodes == nil {
+		return &binding{item: b.item, cache: b.values()}, nil
 	}
 	out, err := e.render(ctx, nodes, rep)
 	if err != nil {
@@ -539,18 +531,20 @@ func (e *evaluator) evaluateValue(ctx *context, b *binding, rep *report) (*bindi
 	return leaf(out), nil
 }
 
-func (e *evaluator) parseValue(s string) ([]node, bool) {
-	if nodes, ok := e.parsed[s]; ok {
-		return nodes, nodes != nil
+// templateOf returns the parsed template of b's value, or nil when the value
+// holds no "#{" (the text parser is then the identity) or does not parse (it
+// is then used as it is, as upstream does).
+func (e *evaluator) templateOf(b *binding) []node {
+	c := b.values()
+	if !c.templateChecked {
+		c.templateChecked = true
+		if strings.Contains(*b.item, "#{") {
+			if nodes, err := parseTemplate(*b.item, true); err == nil {
+				c.nodes = nodes
+			}
+		}
 	}
-	nodes, err := parseTemplate(s, true)
-	if len(e.parsed) < maxCachedEntries {
-		e.parsed[s] = nodes
-	}
-	if err != nil {
-		return nil, false
-	}
-	return nodes, true
+	return c.nodes
 }
 
 // jsonStep looks property up inside the JSON text of val (NOTES §7). The value
@@ -561,8 +555,8 @@ func (e *evaluator) jsonStep(ctx *context, val *binding, property string) (*bind
 	if val.item == nil || *val.item == "" || property == "" {
 		return nil, false, nil
 	}
-	text := *val.item
-	if strings.Contains(text, "#{") {
+	probe := val
+	if strings.Contains(*val.item, "#{") {
 		b, err := e.evaluateValue(ctx, val, &report{})
 		var rec *RecursiveDefinitionError
 		switch {
@@ -570,9 +564,9 @@ func (e *evaluator) jsonStep(ctx *context, val *binding, property string) (*bind
 		case err != nil:
 			return nil, false, err
 		case b.item != nil:
-			text = *b.item
+			probe = b
 		}
 	}
-	b, ok := e.jsonLookup(text, property)
+	b, ok := e.jsonLookup(probe, property)
 	return b, ok, nil
 }

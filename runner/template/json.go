@@ -34,31 +34,30 @@ type jsonValue struct {
 	fields []*jsonValue
 }
 
-type jsonResult struct {
-	v  *jsonValue
-	ok bool
-}
-
 const maxJSONDepth = 256
 
-// jsonParse parses text; ok is false when it is not (lenient) JSON.
-func (e *evaluator) jsonParse(text string) (*jsonValue, bool) {
-	if r, ok := e.json[text]; ok {
-		return r.v, r.ok
+// jsonParse parses b's value as JSON once per node; ok is false when it is
+// not (lenient) JSON.
+func (e *evaluator) jsonParse(b *binding) (*jsonValue, bool) {
+	c := b.values()
+	if !c.jsonDone {
+		c.jsonDone = true
+		if err := e.produce(len(*b.item) / 8); err != nil {
+			// Parsing is charged (lightly) so repeated probing of fresh large
+			// values stays within the evaluation's budget.
+			return nil, false
+		}
+		p := &jsonParser{src: *b.item}
+		v, err := p.document()
+		c.json, c.jsonOK = v, err == nil
 	}
-	p := &jsonParser{src: text}
-	v, err := p.document()
-	r := &jsonResult{v: v, ok: err == nil}
-	if len(e.json) < maxCachedEntries {
-		e.json[text] = r
-	}
-	return r.v, r.ok
+	return c.json, c.jsonOK
 }
 
 // jsonLookup implements one path step into a JSON value (NOTES §7). A scalar
 // document answers every property with itself, as upstream does.
-func (e *evaluator) jsonLookup(text, property string) (*binding, bool) {
-	v, ok := e.jsonParse(text)
+func (e *evaluator) jsonLookup(b *binding, property string) (*binding, bool) {
+	v, ok := e.jsonParse(b)
 	if !ok || v == nil {
 		return nil, false
 	}
@@ -87,8 +86,8 @@ func (e *evaluator) jsonLookup(text, property string) (*binding, bool) {
 }
 
 // jsonItems lists the #{each} items of a JSON array or object.
-func (e *evaluator) jsonItems(text string) ([]*binding, bool) {
-	v, ok := e.jsonParse(text)
+func (e *evaluator) jsonItems(b *binding) ([]*binding, bool) {
+	v, ok := e.jsonParse(b)
 	if !ok || v == nil {
 		return nil, false
 	}

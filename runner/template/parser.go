@@ -34,7 +34,14 @@ func (e *ParseError) Error() string {
 type parser struct {
 	src   string
 	depth int
+	// work counts tag attempts. Backtracking over unclosed blocks can make
+	// parsing super-linear, so a template needing more than a fixed amount
+	// of work per byte is rejected as a parse error.
+	work, maxWork int
+	exhausted     bool
 }
+
+const parseWorkPerByte = 16
 
 // bodyMode says where a token sequence ends.
 type bodyMode int
@@ -47,29 +54,49 @@ const (
 // parseTemplate parses a whole template. With halt=false, a stretch that
 // fails to parse is kept as literal text and parsing resumes after its "#{".
 func parseTemplate(src string, halt bool) ([]node, error) {
-	p := &parser{src: src}
+	p := &parser{src: src, maxWork: parseWorkPerByte*len(src) + 10_000}
 	nodes, pos := p.sequence(0, bodyPlain)
+	if p.exhausted {
+		return nil, p.errorAt(pos)
+	}
 	if pos == len(src) {
 		return nodes, nil
 	}
 	if halt {
 		return nil, p.errorAt(pos)
 	}
+	var pending strings.Builder // merges adjacent text without quadratic copying
+	var out []node
+	flush := func() {
+		if pending.Len() > 0 {
+			out = append(out, &textNode{text: pending.String()})
+			pending.Reset()
+		}
+	}
+	add := func(ns []node) {
+		for _, n := range ns {
+			if t, ok := n.(*textNode); ok {
+				pending.WriteString(t.text)
+				continue
+			}
+			flush()
+			out = append(out, n)
+		}
+	}
+	add(nodes)
 	for pos < len(src) {
 		// Only a "#{" can fail to parse (text takes anything else), so keep
 		// those two characters as text and carry on.
-		nodes = appendText(nodes, src[pos:pos+2])
+		pending.WriteString(src[pos : pos+2])
 		var more []node
 		more, pos = p.sequence(pos+2, bodyPlain)
-		for _, n := range more {
-			if t, ok := n.(*textNode); ok {
-				nodes = appendText(nodes, t.text)
-				continue
-			}
-			nodes = append(nodes, n)
+		if p.exhausted {
+			return nil, p.errorAt(pos)
 		}
+		add(more)
 	}
-	return nodes, nil
+	flush()
+	return out, nil
 }
 
 func (p *parser) errorAt(pos int) *ParseError {
@@ -132,6 +159,13 @@ func (p *parser) sequence(pos int, mode bodyMode) ([]node, int) {
 // the upstream order conditional, calc, each, substitution.
 func (p *parser) tagToken(pos int) (node, int, bool) {
 	if p.has(pos, "#{/") || p.depth >= maxParseDepth {
+		return nil, pos, false
+	}
+	p.work++
+	if p.work > p.maxWork {
+		p.exhausted = true
+	}
+	if p.exhausted {
 		return nil, pos, false
 	}
 	p.depth++
@@ -601,7 +635,7 @@ func (p *parser) each(pos int) (node, int, bool) {
 // prefix is needed (trailing garbage is ignored); names containing a dynamic
 // #{…} indexer are unreachable, as upstream.
 func parseVariablePath(name string) ([]step, bool) {
-	p := &parser{src: name}
+	p := &parser{src: name, maxWork: parseWorkPerByte*len(name) + 10_000}
 	sym, _, ok := p.symbol(0)
 	if !ok {
 		return nil, false
