@@ -103,20 +103,26 @@ func (n *condNode) echo(b *strings.Builder) {
 	n.cond.echo(b)
 	b.WriteString("}")
 	echoNodes(b, n.first)
-	if n.hasElse {
-		if len(n.second) == 1 {
-			if c, ok := n.second[0].(*condNode); ok && c.isElseIf {
-				c.echo(b)
-				goto closing
-			}
-		}
+	switch {
+	case n.elseIf() != nil:
+		n.elseIf().echo(b)
+	case n.hasElse:
 		b.WriteString("#{else}")
 		echoNodes(b, n.second)
 	}
-closing:
 	if !n.isElseIf {
 		b.WriteString("#{/" + n.keyword + "}")
 	}
+}
+
+// elseIf returns the #{elseif} branch, if the second body is one.
+func (n *condNode) elseIf() *condNode {
+	if len(n.second) == 1 {
+		if c, ok := n.second[0].(*condNode); ok && c.isElseIf {
+			return c
+		}
+	}
+	return nil
 }
 
 func (n *eachNode) echo(b *strings.Builder) {
