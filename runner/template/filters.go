@@ -1,6 +1,7 @@
 package template
 
 import (
+	"github.com/argonautdeploy/argonaut/runner/version"
 	"regexp"
 	"strings"
 )
@@ -67,14 +68,14 @@ func init() {
 
 		"uripart": uriPartFilter,
 
-		"versionmajor":             versionFilter(func(v versionParts) string { return v.major }),
-		"versionminor":             versionFilter(func(v versionParts) string { return v.minor }),
-		"versionpatch":             versionFilter(func(v versionParts) string { return v.patch }),
-		"versionrevision":          versionFilter(func(v versionParts) string { return v.revision }),
-		"versionprerelease":        versionFilter(func(v versionParts) string { return v.release }),
-		"versionprereleaseprefix":  versionFilter(func(v versionParts) string { return v.releasePrefix }),
-		"versionprereleasecounter": versionFilter(func(v versionParts) string { return v.releaseCounter }),
-		"versionmetadata":          versionFilter(func(v versionParts) string { return v.metadata }),
+		"versionmajor":             versionFilter(func(v version.Version) string { return itoa(v.Major) }),
+		"versionminor":             versionFilter(func(v version.Version) string { return itoa(v.Minor) }),
+		"versionpatch":             versionFilter(func(v version.Version) string { return itoa(v.Patch) }),
+		"versionrevision":          versionFilter(func(v version.Version) string { return itoa(v.Revision) }),
+		"versionprerelease":        versionFilter(func(v version.Version) string { return v.Release }),
+		"versionprereleaseprefix":  versionFilter(func(v version.Version) string { return v.ReleasePrefix }),
+		"versionprereleasecounter": versionFilter(func(v version.Version) string { return v.ReleaseCounter }),
+		"versionmetadata":          versionFilter(func(v version.Version) string { return v.Metadata }),
 
 		"null": func(*filterCall) (*string, error) { return nil, nil },
 	}
