@@ -1,9 +1,10 @@
 package template
 
 import (
-	"github.com/argonautdeploy/argonaut/runner/version"
 	"regexp"
 	"strings"
+
+	"github.com/argonautdeploy/argonaut/runner/version"
 )
 
 // Filters (NOTES §9). A filter receives its left-hand value (nil when the
