@@ -16,13 +16,15 @@ import (
 // tarReader presents the entries of a tar stream, decompressing it first.
 type tarReader struct {
 	tr      *tar.Reader
+	stream  io.Reader // decompressed
 	closeFn func() error
 }
 
 // openTar opens a tar stream, compressed as format says, over the first size
 // bytes of src.
 func openTar(src io.ReaderAt, size int64, format Format, lim *Limits) (*tarReader, error) {
-	raw := bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 256<<10)
+	// A small read-ahead keeps the compressed count (and the ratio) honest.
+	raw := bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 32<<10)
 	t := &tarReader{closeFn: func() error { return nil }}
 	var stream io.Reader
 	switch format {
@@ -52,6 +54,7 @@ func openTar(src io.ReaderAt, size int64, format Format, lim *Limits) (*tarReade
 	default:
 		return nil, fmt.Errorf("archive: %v is not a tar format", format)
 	}
+	t.stream = stream
 	t.tr = tar.NewReader(stream)
 	return t, nil
 }
@@ -87,3 +90,8 @@ func (t *tarReader) next() (*entry, error) {
 }
 
 func (t *tarReader) close() error { return t.closeFn() }
+
+// rest returns the decompressed stream after the tar end marker. archive/tar
+// stops reading at the marker, so the walker drains the rest: that is where
+// a gzip, bzip2 or zstd checksum is verified and a truncated stream shows.
+func (t *tarReader) rest() io.Reader { return t.stream }

@@ -72,6 +72,9 @@ func (w *walk) run(rd reader, v visitor) error {
 		}
 		e, err := rd.next()
 		if err == io.EOF {
+			if err := w.drain(rd); err != nil {
+				return err
+			}
 			break
 		}
 		if err != nil {
@@ -92,6 +95,22 @@ func (w *walk) run(rd reader, v visitor) error {
 		}
 	}
 	return v.finish()
+}
+
+// drain reads whatever a reader holds after its last entry, counted like
+// content, so compressed-stream checksums are verified and a truncated stream
+// is refused.
+func (w *walk) drain(rd reader) error {
+	r, ok := rd.(interface{ rest() io.Reader })
+	if !ok {
+		return nil
+	}
+	m := &meteredReader{w: w, name: "", r: r.rest()}
+	_, err := io.CopyBuffer(discard{}, m, make([]byte, 32<<10))
+	if m.err != nil {
+		return m.err
+	}
+	return err
 }
 
 func (w *walk) entry(e *entry, v visitor) error {
