@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -62,7 +63,7 @@ type walk struct {
 	tree    *tree
 	strip   bool // strip special mode bits (Extract) instead of refusing (Validate)
 	nuspecs int
-	buf     []byte
+	last    string // name of the last entry read, for errors between entries
 }
 
 func (w *walk) run(rd reader, v visitor) error {
@@ -80,6 +81,7 @@ func (w *walk) run(rd reader, v visitor) error {
 		if err != nil {
 			return w.formatError("", err)
 		}
+		w.last = e.name
 		if err := w.entry(e, v); err != nil {
 			return err
 		}
@@ -272,6 +274,9 @@ func (w *walk) formatError(name string, err error) error {
 	what := "corrupt header"
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		what = "truncated archive"
+	}
+	if name == "" && w.last != "" {
+		what += fmt.Sprintf(" after entry %q", w.last)
 	}
 	return corrupt(name, what, err)
 }
