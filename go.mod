@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/gofiber/fiber/v2 v2.52.15
+	github.com/kardianos/service v1.3.0
 	golang.org/x/crypto v0.59.0
 )
 
