@@ -113,13 +113,15 @@ func serve(ctx context.Context, stdout io.Writer, cfg server.Config) int {
 	if s.TLSThumbprint != "" {
 		fmt.Fprintf(stdout, "TLS certificate thumbprint (SHA-256): %s\n", s.TLSThumbprint)
 	}
-	fmt.Fprintf(stdout, "Argonaut is running at %s\n", s.URL)
 	if s.SetupToken != "" {
 		link := s.URL + "/setup?token=" + s.SetupToken
 		fmt.Fprintf(stdout, "No users yet: create the first administrator at %s\n", link)
 		// A service has no terminal: the log is the only place the link shows.
 		log.Info("no users yet: open the one-time setup link to create the first administrator", "url", link)
 	}
+	// This line comes last: scripts and tests wait for it to know the
+	// server is serving, and read everything above it.
+	fmt.Fprintf(stdout, "Argonaut is running at %s\n", s.URL)
 	<-ctx.Done()
 	log.Info("shutting down")
 	if err := s.Close(); err != nil {
