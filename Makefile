@@ -44,7 +44,7 @@ templ-check:
 	else \
 		sums() { find . -name '*_templ.go' -not -path './data/*' | LC_ALL=C sort | xargs -r sha256sum; }; \
 		before=$$(sums); \
-		$(GO) tool templ generate >/dev/null || exit 1; \
+		out=$$($(GO) tool templ generate 2>&1) || { echo "$$out"; exit 1; }; \
 		if [ "$$before" != "$$(sums)" ]; then \
 			echo "templ-check: *_templ.go were stale; regenerated them (go tool templ generate): commit the result"; \
 			git status --porcelain -- '*_templ.go' 2>/dev/null; exit 1; \
