@@ -24,13 +24,14 @@ build-all:
 	done
 
 ## run: build and start a server on http://127.0.0.1:8080 with data in ./data and a printed login
+## (more server flags: make run ARGS='--listen 127.0.0.1:9090 --log-level debug')
 run: build
 	@mkdir -p $(DATA)
 	@if [ ! -s $(DATA)/admin-password ]; then \
 		(umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=\n' | head -c 24 > $(DATA)/admin-password); \
 	fi
 	@echo "Log in as: admin / $$(cat $(DATA)/admin-password)   (generated on first run, kept in $(DATA)/admin-password)"
-	ARGONAUT_ADMIN_USERNAME=admin ARGONAUT_ADMIN_PASSWORD_FILE=$(DATA)/admin-password ./bin/argonaut server --data-dir $(DATA)
+	ARGONAUT_ADMIN_USERNAME=admin ARGONAUT_ADMIN_PASSWORD_FILE=$(DATA)/admin-password ./bin/argonaut server --data-dir $(DATA) $(ARGS)
 
 ## test: generated templ code is fresh, gofmt clean, go vet, then all tests with the race detector
 test: templ-check fmt-check vet unit
