@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -344,5 +345,35 @@ func TestBinaryUsageErrors(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", tc.want, out)
 			}
 		})
+	}
+}
+
+// TestServiceRunProcess runs `argonaut service run` in the foreground, as
+// the service manager would start it: it serves, and stops cleanly on
+// SIGTERM; when the server cannot start it exits non-zero, so that the
+// service manager sees the failure.
+func TestServiceRunProcess(t *testing.T) {
+	p := startServer(t, testEnv(), "service", "run", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir())
+	if code, _ := fetch(t, &http.Client{}, p.URL+"/readyz"); code != http.StatusOK {
+		t.Errorf("GET /readyz: status %d", code)
+	}
+	p.stop(t)
+
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, "service", "run", "--listen", busy.Addr().String(), "--data-dir", t.TempDir())
+	cmd.Env = testEnv()
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 || ctx.Err() != nil {
+		t.Errorf("service run on a busy port: %v, want a prompt non-zero exit\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "address already in use") {
+		t.Errorf("output does not say why:\n%s", out)
 	}
 }
