@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
@@ -42,7 +43,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password, clientIP 
 			return nil, "", nil, err
 		}
 		// Spend the same time as a real check so that timing reveals nothing.
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		return fail()
 	}
 	if !u.IsActive || u.IsService || u.PasswordHash == "" || !CheckPassword(u.PasswordHash, password) {
@@ -119,5 +120,11 @@ func (a *Authenticator) Logout(ctx context.Context, token string) error {
 	return a.Users.DeleteSession(ctx, HashToken(token))
 }
 
-// dummyHash is checked against when the username is unknown.
-var dummyHash, _ = HashPassword("argonaut-dummy-password")
+// dummyHash is checked against when the username is unknown. It is
+// computed on first use, not at package init: an argon2id hash costs
+// 64 MiB and most of a second, which every argonaut process (version,
+// agent, run-plan) would otherwise pay at start-up.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("argonaut-dummy-password")
+	return h
+})

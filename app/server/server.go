@@ -148,6 +148,7 @@ func (s *Server) routes(installationID string, secure bool) {
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
 		Channels: s.DB, Processes: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
 	}, s.Version, installationID, secure)
+	s.observe() // first: request IDs, logging and metrics wrap every route
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.fib.Get("/readyz", func(c *fiber.Ctx) error {
 		if _, err := s.DB.SchemaVersion(); err != nil {
