@@ -8,7 +8,6 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-
 func TestMigrationsRunOnce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
