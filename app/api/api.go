@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -292,4 +293,15 @@ func splitList(s string) []string {
 		return nil
 	}
 	return app.NormalizeList(strings.Split(s, ","))
+}
+
+// param returns the route parameter name, percent-decoded. Fiber hands out
+// the raw path segment, and clients look projects up by name
+// ("/projects/Acme%20Web"), so the decoding must not be left to each handler.
+func param(c *fiber.Ctx, name string) string {
+	v := c.Params(name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
 }

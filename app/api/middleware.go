@@ -94,7 +94,7 @@ func (h *Handler) authorize(perm app.Permission) fiber.Handler {
 
 // resolveSpace checks the {spaceId} segment names a space and remembers it.
 func (h *Handler) resolveSpace(c *fiber.Ctx) error {
-	s, err := h.Spaces.FindSpaceByID(c.UserContext(), c.Params("space"))
+	s, err := h.Spaces.FindSpaceByID(c.UserContext(), param(c, "space"))
 	if err != nil {
 		return err
 	}
