@@ -22,6 +22,7 @@ type localKey int
 const (
 	spaceKey localKey = iota + 1
 	sessionKey
+	bodyKey
 )
 
 // authenticate resolves the caller from an API key (X-Octopus-ApiKey or
