@@ -386,3 +386,11 @@ func param(c *fiber.Ctx, name string) string {
 	}
 	return v
 }
+
+// deleted answers a successful DELETE: 200 with an empty body. The Octopus
+// clients decode any non-empty body as JSON, so fiber's default status text
+// ("OK") made every delete fail in go-octopusdeploy.
+func deleted(c *fiber.Ctx) error {
+	c.Status(fiber.StatusOK)
+	return nil
+}

@@ -92,7 +92,7 @@ func (h *Handler) deleteEnvironment(c *fiber.Ctx) error {
 	if err := h.Environments.DeleteEnvironment(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 // sortEnvironments takes the full list of environment IDs in their new order.

@@ -149,5 +149,5 @@ func (h *Handler) deleteLifecycle(c *fiber.Ctx) error {
 	if err := h.Lifecycles.DeleteLifecycle(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }

@@ -172,7 +172,7 @@ func (h *Handler) deleteMachine(c *fiber.Ctx) error {
 	if err := h.Machines.DeleteMachine(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 func (h *Handler) machineRoles(c *fiber.Ctx) error {

@@ -87,7 +87,7 @@ func (h *Handler) deleteProjectGroup(c *fiber.Ctx) error {
 	if err := h.ProjectGroups.DeleteProjectGroup(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 func (h *Handler) projectGroupProjects(c *fiber.Ctx) error {

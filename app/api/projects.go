@@ -139,7 +139,7 @@ func (h *Handler) deleteProject(c *fiber.Ctx) error {
 	if err := h.Projects.DeleteProject(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 func (h *Handler) projectDeploymentSettings(c *fiber.Ctx) error {
