@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -224,4 +225,34 @@ func TestLoginThrottling(t *testing.T) {
 		t.Fatalf("unknown user message %q", e.ErrorMessage)
 	}
 	newClient(t, s2).mustFail("POST", "/api/users/login", `{"Username":"admin"}`, http.StatusBadRequest)
+}
+
+// TestLoginThrottlingUnderConcurrency fires a burst of wrong passwords at
+// once: the slow password check must not let the burst past the limit.
+func TestLoginThrottlingUnderConcurrency(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	const n = 20
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"Username":%q,"Password":"wrong-%d"}`, adminUser, i)
+			resp, err := http.Post(s.URL+"/api/users/login", "application/json", strings.NewReader(body))
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	counts := map[int]int{}
+	for _, st := range statuses {
+		counts[st]++
+	}
+	if counts[http.StatusUnauthorized] != 5 || counts[http.StatusTooManyRequests] != n-5 {
+		t.Fatalf("statuses %v: want 5 checked (401) and the rest refused (429)", counts)
+	}
 }
