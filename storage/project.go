@@ -238,9 +238,21 @@ func (d *DB) CreateProject(ctx context.Context, p *app.Project) error {
 	}
 	now := d.now().UTC()
 	_, by := app.ActorName(ctx)
+	// A slug the caller chose must be free; one derived from the name is
+	// made unique instead, because slugs outlive renames: after renaming
+	// "Web" to "Site", a new project called "Web" must still be possible.
+	derivedSlug := p.Slug == ""
+	baseSlug := rec.Slug
 	n, err := createRecord(ctx, d, projectKind, rec, func(txn *badger.Txn, pn uint64) error {
 		if err := checkProjectRefs(txn, rec); err != nil {
 			return err
+		}
+		if derivedSlug {
+			slug, err := freeProjectSlug(txn, rec.SpaceID, baseSlug)
+			if err != nil {
+				return err
+			}
+			rec.Slug = slug
 		}
 		projectID := app.FormatID(app.KindProject, pn)
 		cn, err := nextID(txn, app.KindChannel)
@@ -268,14 +280,33 @@ func (d *DB) CreateProject(ctx context.Context, p *app.Project) error {
 	return nil
 }
 
-// UpdateProject implements app.ProjectService.
+// freeProjectSlug returns base, or base-2, base-3, … whichever is not yet
+// taken in the space.
+func freeProjectSlug(txn *badger.Txn, spaceID, base string) (string, error) {
+	slug := base
+	for i := 2; ; i++ {
+		_, taken, err := projects.lookup(txn, "slug", spaceID+"/"+slug)
+		if err != nil || !taken {
+			return slug, err
+		}
+		slug = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// UpdateProject implements app.ProjectService. An empty Slug keeps the
+// current one: slugs are stable across renames, as in Octopus, so links and
+// scripts that use them keep working.
 func (d *DB) UpdateProject(ctx context.Context, p *app.Project) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	keepSlug := p.Slug == ""
 	rec := projectFromApp(p)
 	n, err := updateRecord(ctx, d, projectKind, p.SpaceID, p.ID, rec, func(txn *badger.Txn, old *projectRecord) error {
 		rec.SpaceID = old.SpaceID
+		if keepSlug {
+			rec.Slug = old.Slug
+		}
 		return checkProjectRefs(txn, rec)
 	})
 	if err != nil {

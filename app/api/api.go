@@ -4,11 +4,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -62,6 +65,7 @@ type route struct {
 // Register mounts every API route on r. All routes are listed in routes().
 func (h *Handler) Register(r fiber.Router) {
 	api := r.Group("/api")
+	api.Use(FinishBody)
 	for _, rt := range h.routes() {
 		handlers := []fiber.Handler{h.authenticate(rt.anonymous), h.authorize(rt.perm)}
 		if rt.spaced {
@@ -210,7 +214,10 @@ func StatusOf(code string) int {
 // JSON and wrongly typed fields are 400s naming the problem. Unknown fields
 // are ignored, because Octopus clients send many we do not model.
 func decode(c *fiber.Ctx, v any) error {
-	body := c.Body()
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return app.Invalid("The request body is empty; a JSON document is required.")
 	}
@@ -227,6 +234,81 @@ func decode(c *fiber.Ctx, v any) error {
 		}
 	}
 	return nil
+}
+
+// maxDrain is how much of an unread request body FinishBody reads to keep a
+// connection usable; beyond it the connection is closed instead.
+const maxDrain = 64 << 10
+
+// FinishBody makes sure no unread request body stays on a kept-alive
+// connection. With streamed request bodies fasthttp leaves whatever a handler
+// did not read (a 401 before an upload was read, a 413 after the limit) in
+// the connection and parses it as the next request: a desync that turns a
+// body into a smuggled request behind a proxy. Small leftovers are drained;
+// otherwise the connection is closed after the response. Mount it before any
+// handler that may leave a body unread (the portal needs it too).
+func FinishBody(c *fiber.Ctx) error {
+	err := c.Next()
+	if c.Context().RequestBodyStream() == nil {
+		return err // c.Body() has read it all
+	}
+	n, derr := io.Copy(io.Discard, io.LimitReader(BodyStream(c), maxDrain))
+	if derr != nil || n == maxDrain {
+		c.Context().SetConnectionClose()
+	}
+	return err
+}
+
+// BodyStream returns the request body as a stream. Handlers that stream a
+// body (uploads) must read it through this reader, never through
+// c.Context().RequestBodyStream() directly: a chunked stream read again after
+// its end blocks on the connection, so FinishBody must know whether the end
+// was reached.
+func BodyStream(c *fiber.Ctx) io.Reader {
+	if t, ok := c.Locals(bodyKey).(*bodyTracker); ok {
+		return t
+	}
+	stream := c.Context().RequestBodyStream()
+	if stream == nil {
+		return bytes.NewReader(c.Body())
+	}
+	t := &bodyTracker{r: stream}
+	c.Locals(bodyKey, t)
+	return t
+}
+
+// bodyTracker remembers that its stream ended, and then stays at EOF.
+type bodyTracker struct {
+	r   io.Reader
+	eof bool
+}
+
+func (b *bodyTracker) Read(p []byte) (int, error) {
+	if b.eof {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+// readBody reads the request body, refusing more than the app's BodyLimit.
+// Fiber enforces that limit itself only for bodies it buffers: with
+// StreamRequestBody (which the server needs for uploads) fasthttp hands over
+// a stream of any length once a body is over the limit or chunked, and
+// c.Body() would read all of it into memory.
+func readBody(c *fiber.Ctx) ([]byte, error) {
+	limit := c.App().Config().BodyLimit
+	b, err := io.ReadAll(io.LimitReader(BodyStream(c), int64(limit)+1))
+	if err != nil {
+		return nil, app.Invalid("The request body could not be read: " + err.Error())
+	}
+	if len(b) > limit {
+		return nil, app.Errorf(app.ETOOLARGE, "The request body is too large; the limit is %d bytes.", limit)
+	}
+	return b, nil
 }
 
 func jsonKind(goKind string) string {
@@ -292,4 +374,23 @@ func splitList(s string) []string {
 		return nil
 	}
 	return app.NormalizeList(strings.Split(s, ","))
+}
+
+// param returns the route parameter name, percent-decoded. Fiber hands out
+// the raw path segment, and clients look projects up by name
+// ("/projects/Acme%20Web"), so the decoding must not be left to each handler.
+func param(c *fiber.Ctx, name string) string {
+	v := c.Params(name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+// deleted answers a successful DELETE: 200 with an empty body. The Octopus
+// clients decode any non-empty body as JSON, so fiber's default status text
+// ("OK") made every delete fail in go-octopusdeploy.
+func deleted(c *fiber.Ctx) error {
+	c.Status(fiber.StatusOK)
+	return nil
 }

@@ -99,7 +99,7 @@ func (h *Handler) allProjects(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getProject(c *fiber.Ctx) error {
-	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), c.Params("id"))
+	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (h *Handler) updateProject(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	existing, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), c.Params("id"))
+	existing, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -136,14 +136,14 @@ func (h *Handler) updateProject(c *fiber.Ctx) error {
 }
 
 func (h *Handler) deleteProject(c *fiber.Ctx) error {
-	if err := h.Projects.DeleteProject(c.UserContext(), spaceID(c), c.Params("id")); err != nil {
+	if err := h.Projects.DeleteProject(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 func (h *Handler) projectDeploymentSettings(c *fiber.Ctx) error {
-	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), c.Params("id"))
+	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func channelDTO(ch *app.Channel) ChannelResource {
 }
 
 func (h *Handler) projectChannels(c *fiber.Ctx) error {
-	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), c.Params("id"))
+	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (h *Handler) listChannels(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getChannel(c *fiber.Ctx) error {
-	ch, err := h.Channels.FindChannelByID(c.UserContext(), spaceID(c), c.Params("id"))
+	ch, err := h.Channels.FindChannelByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (h *Handler) getChannel(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getDeploymentProcess(c *fiber.Ctx) error {
-	dp, err := h.Processes.FindDeploymentProcessByID(c.UserContext(), spaceID(c), c.Params("id"))
+	dp, err := h.Processes.FindDeploymentProcessByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (h *Handler) getDeploymentProcess(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getVariableSet(c *fiber.Ctx) error {
-	vs, err := h.Processes.FindVariableSetByID(c.UserContext(), spaceID(c), c.Params("id"))
+	vs, err := h.Processes.FindVariableSetByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}

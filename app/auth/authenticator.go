@@ -30,11 +30,12 @@ func NewAuthenticator(users app.UserService) *Authenticator {
 // Every failure looks the same to the caller, so usernames cannot be probed.
 func (a *Authenticator) Login(ctx context.Context, username, password, clientIP string) (*app.User, string, *app.Session, error) {
 	keys := []string{"user:" + username, "ip:" + clientIP}
-	if ok, wait := a.Throttle.Allowed(keys...); !ok {
+	// The attempt counts as a failure until the password proves right, so
+	// that concurrent guesses cannot all slip past the limit.
+	if ok, wait := a.Throttle.Attempt(keys...); !ok {
 		return nil, "", nil, app.Errorf(app.ETOOMANY, "Too many failed sign-in attempts. Try again in %d seconds.", int(wait.Seconds())+1)
 	}
 	fail := func() (*app.User, string, *app.Session, error) {
-		a.Throttle.Fail(keys...)
 		return nil, "", nil, app.Errorf(app.EUNAUTHORIZED, "Invalid username or password.")
 	}
 	u, err := a.Users.FindUserByUsername(ctx, username)

@@ -71,7 +71,7 @@ func TestPortalInBrowser(t *testing.T) {
 	t.Run("setup", func(t *testing.T) { testSetupFlow(t, newTab(t)) })
 }
 
-func startServer(t *testing.T, admin bool) *server.Server {
+func startPortalServer(t *testing.T, admin bool) *server.Server {
 	t.Helper()
 	cfg := server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0"}
 	if admin {
@@ -129,7 +129,7 @@ func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 }
 
 func testAdminFlow(t *testing.T, ctx context.Context) {
-	s := startServer(t, true)
+	s := startPortalServer(t, true)
 
 	// Signing in: any portal page sends us to the sign-in form, then back.
 	do(t, ctx, "sign in",
@@ -306,7 +306,7 @@ func testCSRF(t *testing.T, s *server.Server, apiKey string) {
 }
 
 func testSetupFlow(t *testing.T, ctx context.Context) {
-	s := startServer(t, false)
+	s := startPortalServer(t, false)
 	token := s.SetupToken
 	if token == "" {
 		t.Fatal("a server with no users and no admin credentials has no setup token")

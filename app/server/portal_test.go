@@ -42,7 +42,7 @@ func postForm(t *testing.T, c *http.Client, target string, form url.Values) (*ht
 }
 
 func TestPortalOverHTTP(t *testing.T) {
-	s := startServer(t, true)
+	s := startPortalServer(t, true)
 	c := portalClient()
 
 	t.Run("redirects", func(t *testing.T) {
