@@ -65,7 +65,6 @@ type route struct {
 // Register mounts every API route on r. All routes are listed in routes().
 func (h *Handler) Register(r fiber.Router) {
 	api := r.Group("/api")
-	api.Use(FinishBody)
 	for _, rt := range h.routes() {
 		handlers := []fiber.Handler{h.authenticate(rt.anonymous), h.authorize(rt.perm)}
 		if rt.spaced {

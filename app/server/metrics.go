@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
@@ -146,7 +147,9 @@ func (o *observability) middleware(c *fiber.Ctx) (err error) {
 	return nil
 }
 
-// next runs the rest of the chain, turning a panic into an error.
+// next runs the rest of the chain, turning a panic into an error. It goes
+// through api.FinishBody so that no unread body stays on a kept-alive
+// connection, for API and portal alike.
 func (o *observability) next(c *fiber.Ctx) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -154,7 +157,7 @@ func (o *observability) next(c *fiber.Ctx) (err error) {
 			err = fiber.NewError(fiber.StatusInternalServerError, "Internal server error.")
 		}
 	}()
-	return c.Next()
+	return api.FinishBody(c)
 }
 
 // validRequestID accepts short IDs of letters, digits and -_.: safe to echo
