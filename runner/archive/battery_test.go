@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -272,37 +273,105 @@ var (
 	bombs     map[string][]byte
 )
 
+var writeBombs = flag.Bool("write-bombs", false, "regenerate the 1 GB zero bombs under testdata/bombs")
+
+// bombSize is what each committed bomb expands to.
+const bombSize = 1 << 30
+
 // zeroBombs returns 1 GB of zeros as one entry, compressed in each format
-// (built once per test binary; about 1 MB each, less for zstd).
+// (about 1 MB, 1 MB and 0.2 MB). Compressing 1 GB takes minutes under the
+// race detector, so the bombs are committed under testdata/bombs and only
+// rebuilt with -write-bombs.
 func zeroBombs(t testing.TB) map[string][]byte {
 	bombsOnce.Do(func() {
-		const size = 1 << 30
 		bombs = map[string][]byte{}
-		var zb bytes.Buffer
-		zw := zip.NewWriter(&zb)
-		w, _ := zw.Create("zeros")
-		io.Copy(w, io.LimitReader(zeros{}, size))
-		zw.Close()
-		bombs["zip"] = zb.Bytes()
-
-		tarStream := func(w io.Writer) {
-			tw := tar.NewWriter(w)
-			tw.WriteHeader(&tar.Header{Name: "zeros", Size: size, Mode: 0o644, Typeflag: tar.TypeReg})
-			io.Copy(tw, io.LimitReader(zeros{}, size))
-			tw.Close()
+		for _, key := range []string{"zip", "tar.gz", "tar.zst"} {
+			path := filepath.Join("testdata", "bombs", "zeros."+key)
+			if *writeBombs {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, buildZeroBomb(key), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (regenerate with: go test -run TestZeroBomb -write-bombs)", err)
+			}
+			bombs[key] = data
 		}
-		var gz bytes.Buffer
-		gw := gzip.NewWriter(&gz)
-		tarStream(gw)
-		gw.Close()
-		bombs["tar.gz"] = gz.Bytes()
-		var zs bytes.Buffer
-		sw, _ := zstd.NewWriter(&zs, zstd.WithEncoderLevel(zstd.SpeedFastest))
-		tarStream(sw)
-		sw.Close()
-		bombs["tar.zst"] = zs.Bytes()
 	})
 	return bombs
+}
+
+func buildZeroBomb(key string) []byte {
+	var buf bytes.Buffer
+	tarStream := func(w io.Writer) {
+		tw := tar.NewWriter(w)
+		tw.WriteHeader(&tar.Header{Name: "zeros", Size: bombSize, Mode: 0o644, Typeflag: tar.TypeReg})
+		io.Copy(tw, io.LimitReader(zeros{}, bombSize))
+		tw.Close()
+	}
+	switch key {
+	case "zip":
+		zw := zip.NewWriter(&buf)
+		w, _ := zw.Create("zeros")
+		io.Copy(w, io.LimitReader(zeros{}, bombSize))
+		zw.Close()
+	case "tar.gz":
+		gw := gzip.NewWriter(&buf)
+		tarStream(gw)
+		gw.Close()
+	case "tar.zst":
+		sw, _ := zstd.NewWriter(&buf, zstd.WithEncoderLevel(zstd.SpeedFastest))
+		tarStream(sw)
+		sw.Close()
+	}
+	return buf.Bytes()
+}
+
+// TestZeroBombsAreBombs proves the committed files really declare 1 GB of
+// content in a tiny file, so TestZeroBomb cannot pass on a stale small file.
+func TestZeroBombsAreBombs(t *testing.T) {
+	for key, data := range zeroBombs(t) {
+		if len(data) > 2<<20 {
+			t.Errorf("%s bomb is %d bytes, want about 1 MB or less", key, len(data))
+		}
+		var declared int64
+		switch key {
+		case "zip":
+			zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			declared = int64(zr.File[0].UncompressedSize64)
+		case "tar.gz":
+			gr, err := gzip.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdr, err := tar.NewReader(gr).Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			declared = hdr.Size
+		case "tar.zst":
+			zr, err := zstd.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hdr, err := tar.NewReader(zr).Next()
+			zr.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			declared = hdr.Size
+		}
+		if declared != bombSize {
+			t.Errorf("%s bomb declares %d bytes, want %d", key, declared, bombSize)
+		}
+	}
 }
 
 type zeros struct{}
@@ -310,9 +379,6 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 
 func TestZeroBomb(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds 1 GB bombs")
-	}
 	for key, data := range zeroBombs(t) {
 		t.Run(key, func(t *testing.T) {
 			t.Logf("%s bomb: %d compressed bytes", key, len(data))

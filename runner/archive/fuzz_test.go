@@ -77,22 +77,33 @@ func FuzzValidateTar(f *testing.F) {
 
 var writeSeeds = flag.Bool("write-seeds", false, "write the fuzz seed corpus to testdata/fuzz")
 
-// TestWriteFuzzSeeds writes the seed corpus committed under testdata/fuzz
-// when run with -write-seeds.
-func TestWriteFuzzSeeds(t *testing.T) {
-	if !*writeSeeds {
-		t.Skip("run with -write-seeds to regenerate testdata/fuzz")
-	}
+// TestFuzzSeedsCommitted checks that the seed corpus committed under
+// testdata/fuzz is the one fuzzSeeds generates, so the fuzzers start from the
+// battery's cases; with -write-seeds it rewrites the corpus instead.
+func TestFuzzSeedsCommitted(t *testing.T) {
 	zips, tars := fuzzSeeds(t)
 	for target, seeds := range map[string][][]byte{"FuzzValidateZip": zips, "FuzzValidateTar": tars} {
 		dir := filepath.Join("testdata", "fuzz", target)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
+		if *writeSeeds {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for i, s := range seeds {
+			path := filepath.Join(dir, fmt.Sprintf("seed-%02d", i))
 			body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", s)
-			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed-%02d", i)), []byte(body), 0o644); err != nil {
-				t.Fatal(err)
+			if *writeSeeds {
+				if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (regenerate with: go test -run TestFuzzSeedsCommitted -write-seeds)", err)
+			}
+			if string(got) != body {
+				t.Errorf("%s is stale (regenerate with: go test -run TestFuzzSeedsCommitted -write-seeds)", path)
 			}
 		}
 	}

@@ -164,7 +164,7 @@ func compress(t testing.TB, format Format, tarball []byte) []byte {
 		cmd.Stdin = bytes.NewReader(tarball)
 		cmd.Stdout = &buf
 		if err := cmd.Run(); err != nil {
-			t.Skipf("bzip2 command not available: %v", err)
+			t.Fatalf("bzip2 command not available (apt-get install bzip2): %v", err)
 		}
 	default:
 		t.Fatalf("compress: %v", format)
