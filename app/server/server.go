@@ -167,6 +167,10 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		errs = append(errs, s.fib.ShutdownWithContext(ctx))
+		// A Close right after Open can reach Shutdown before the serving
+		// goroutine has registered the listener with fasthttp; closing the
+		// listener ourselves makes that Serve return instead of running on.
+		s.ln.Close()
 		<-s.done
 	}
 	if s.DB != nil {
