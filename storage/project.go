@@ -398,7 +398,7 @@ func (d *DB) FindVariableSetByID(ctx context.Context, spaceID, id string) (*app.
 		Variables: []app.Variable{}, Audit: r.audit()}
 	for _, v := range r.Variables {
 		out.Variables = append(out.Variables, app.Variable{ID: v.ID, Name: v.Name, Value: v.Value,
-			Description: v.Description, Type: v.Type, IsSensitive: v.IsSensitive, Scope: v.Scope})
+			Description: v.Description, Type: v.Type, IsSensitive: v.IsSensitive})
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/gofiber/fiber/v2"
 )
@@ -233,7 +235,9 @@ func (h *Handler) getDeploymentProcess(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getVariableSet(c *fiber.Ctx) error {
-	vs, err := h.Processes.FindVariableSetByID(c.UserContext(), spaceID(c), c.Params("id"))
+	vs, err := h.Processes.(interface {
+		FindVariableSetByID(context.Context, string, string) (*app.VariableSet, error)
+	}).FindVariableSetByID(c.UserContext(), spaceID(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
