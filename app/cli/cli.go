@@ -25,6 +25,8 @@ func Run(ctx context.Context, version string, args []string, stdin io.Reader, st
 		return 0
 	case "server":
 		return runServer(ctx, version, args[1:], stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, os.Getenv, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "argonaut: unknown command %q\n", args[0])
 	return 2
