@@ -177,7 +177,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 func (s *Server) routes(installationID string, secure bool) {
 	h := api.New(s.log, api.Services{
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
-		Channels: s.DB, Processes: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
+		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
 	}, s.Version, installationID, secure)
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.fib.Get("/readyz", func(c *fiber.Ctx) error {
