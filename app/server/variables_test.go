@@ -296,6 +296,26 @@ func TestVariablesAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("portal pages", func(t *testing.T) {
+		status, body := a.do("GET", "/app/projects/"+w.project.Slug+"/variables", nil)
+		page := string(body)
+		if status != 200 || !strings.Contains(page, `data-testid="variable-sensitive"`) || !strings.Contains(page, "DB.Password") ||
+			!strings.Contains(page, "Environment: Production") || !strings.Contains(page, "Library set: Shared secrets") || !strings.Contains(page, app.Masked) {
+			t.Fatalf("variables page: %d\n%s", status, page)
+		}
+		q := url.Values{"run": {"1"}, "environment": {w.envProd.ID}, "machine": {w.machine.ID}, "role": {"web"}}
+		status, body = a.do("GET", "/app/projects/"+w.project.Slug+"/variables/preview?"+q.Encode(), nil)
+		page = string(body)
+		if status != 200 || strings.Count(page, `data-testid="preview-row"`) != 6 || !strings.Contains(page, "library hello") ||
+			!strings.Contains(page, "Role (targeted by step)") {
+			t.Fatalf("preview page: %d\n%s", status, page)
+		}
+		q.Set("environment", "Environments-99")
+		if status, body = a.do("GET", "/app/projects/"+w.project.Slug+"/variables/preview?"+q.Encode(), nil); status != 400 || !strings.Contains(string(body), "Environments-99") {
+			t.Fatalf("preview with a bad environment: %d", status)
+		}
+	})
+
 	t.Run("events", func(t *testing.T) {
 		var page api.Paged[api.EventResource]
 		a.must(200, "GET", "/api/events?regarding="+w.project.VariableSetId, nil, &page)
