@@ -26,6 +26,11 @@ const (
 	PermUserView          Permission = "UserView"
 	PermUserEdit          Permission = "UserEdit"
 	PermEventView         Permission = "EventView"
+
+	PermVariableView           Permission = "VariableView"
+	PermVariableEdit           Permission = "VariableEdit"
+	PermLibraryVariableSetView Permission = "LibraryVariableSetView"
+	PermLibraryVariableSetEdit Permission = "LibraryVariableSetEdit"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -33,6 +38,7 @@ const (
 var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
+	PermVariableView: true, PermLibraryVariableSetView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;

@@ -134,27 +134,6 @@ type actionRecord struct {
 
 func (r *processRecord) indexes() []indexEntry { return nil }
 
-// variableSetRecord is the stored form of a variable set, numbered by its owner.
-type variableSetRecord struct {
-	V         int              `json:"v"`
-	SpaceID   string           `json:"space_id"`
-	Version   int              `json:"version"`
-	Variables []variableRecord `json:"variables"`
-	stamps
-}
-
-type variableRecord struct {
-	ID          string              `json:"id"`
-	Name        string              `json:"name"`
-	Value       string              `json:"value,omitempty"`
-	Description string              `json:"description,omitempty"`
-	Type        string              `json:"type"`
-	IsSensitive bool                `json:"is_sensitive,omitempty"`
-	Scope       map[string][]string `json:"scope,omitempty"`
-}
-
-func (r *variableSetRecord) indexes() []indexEntry { return nil }
-
 const (
 	kindProcess     = "DeploymentProcesses"
 	kindVariableSet = "VariableSets"
@@ -223,7 +202,7 @@ func checkProjectRefs(txn *badger.Txn, r *projectRecord) error {
 	if _, _, err := findRecord[projectGroupRecord](txn, projectGroupKind, r.SpaceID, r.ProjectGroupID); err != nil {
 		return app.Invalid("The project group '" + r.ProjectGroupID + "' does not exist.")
 	}
-	return nil
+	return checkLibraryRefs(txn, r.SpaceID, r.LibraryVariableSetIDs)
 }
 
 // CreateProject implements app.ProjectService: the project, its deployment
@@ -406,30 +385,6 @@ func (d *DB) FindDeploymentProcessByID(ctx context.Context, spaceID, id string) 
 				IsDisabled: a.IsDisabled, IsRequired: a.IsRequired, Properties: a.Properties})
 		}
 		out.Steps = append(out.Steps, st)
-	}
-	return out, nil
-}
-
-// FindVariableSetByID implements app.ProcessService.
-func (d *DB) FindVariableSetByID(ctx context.Context, spaceID, id string) (*app.VariableSet, error) {
-	ownerID, ok := strings.CutPrefix(id, "variableset-")
-	n, ok2 := app.ParseID(app.KindProject, ownerID)
-	if !ok || !ok2 {
-		return nil, app.NotFound(id)
-	}
-	var r variableSetRecord
-	if err := d.view(func(txn *badger.Txn) error { return variableSets.get(txn, n, id, &r) }); err != nil {
-		return nil, err
-	}
-	if spaceID != "" && r.SpaceID != spaceID {
-		return nil, app.NotFound(id)
-	}
-	oid := app.FormatID(app.KindProject, n)
-	out := &app.VariableSet{ID: app.VariableSetID(oid), SpaceID: r.SpaceID, OwnerID: oid, Version: r.Version,
-		Variables: []app.Variable{}, Audit: r.audit()}
-	for _, v := range r.Variables {
-		out.Variables = append(out.Variables, app.Variable{ID: v.ID, Name: v.Name, Value: v.Value,
-			Description: v.Description, Type: v.Type, IsSensitive: v.IsSensitive, Scope: v.Scope})
 	}
 	return out, nil
 }

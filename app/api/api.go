@@ -30,6 +30,7 @@ type Services struct {
 	Projects      app.ProjectService
 	Channels      app.ChannelService
 	Processes     app.ProcessService
+	Variables     app.VariableService
 	Machines      app.MachineService
 	Users         app.UserService
 	Events        app.EventService
@@ -137,7 +138,15 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/channels", spaced: true, handler: h.listChannels, perm: app.PermProjectView},
 		{method: "GET", path: "/channels/:id", spaced: true, handler: h.getChannel, perm: app.PermProjectView},
 		{method: "GET", path: "/deploymentprocesses/:id", spaced: true, handler: h.getDeploymentProcess, perm: app.PermProjectView},
-		{method: "GET", path: "/variables/:id", spaced: true, handler: h.getVariableSet, perm: app.PermProjectView},
+		{method: "GET", path: "/variables/preview", spaced: true, handler: h.previewVariables, perm: app.PermVariableView},
+		{method: "GET", path: "/variables/:id", spaced: true, handler: h.getVariableSet, perm: app.PermVariableView},
+		{method: "PUT", path: "/variables/:id", spaced: true, handler: h.updateVariableSet, perm: app.PermVariableEdit},
+		{method: "GET", path: "/libraryvariablesets", spaced: true, handler: h.listLibraryVariableSets, perm: app.PermLibraryVariableSetView},
+		{method: "GET", path: "/libraryvariablesets/all", spaced: true, handler: h.allLibraryVariableSets, perm: app.PermLibraryVariableSetView},
+		{method: "POST", path: "/libraryvariablesets", spaced: true, handler: h.createLibraryVariableSet, perm: app.PermLibraryVariableSetEdit},
+		{method: "GET", path: "/libraryvariablesets/:id", spaced: true, handler: h.getLibraryVariableSet, perm: app.PermLibraryVariableSetView},
+		{method: "PUT", path: "/libraryvariablesets/:id", spaced: true, handler: h.updateLibraryVariableSet, perm: app.PermLibraryVariableSetEdit},
+		{method: "DELETE", path: "/libraryvariablesets/:id", spaced: true, handler: h.deleteLibraryVariableSet, perm: app.PermLibraryVariableSetEdit},
 
 		{method: "GET", path: "/machines", spaced: true, handler: h.listMachines, perm: app.PermMachineView},
 		{method: "GET", path: "/machines/all", spaced: true, handler: h.allMachines, perm: app.PermMachineView},

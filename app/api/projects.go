@@ -231,21 +231,3 @@ func (h *Handler) getDeploymentProcess(c *fiber.Ctx) error {
 		"Links": map[string]string{"Self": spaceLink(dp.SpaceID, "/deploymentprocesses/%s", dp.ID),
 			"Project": spaceLink(dp.SpaceID, "/projects/%s", dp.ProjectID)}})
 }
-
-func (h *Handler) getVariableSet(c *fiber.Ctx) error {
-	vs, err := h.Processes.FindVariableSetByID(c.UserContext(), spaceID(c), param(c, "id"))
-	if err != nil {
-		return err
-	}
-	vars := make([]fiber.Map, 0, len(vs.Variables))
-	for _, v := range vs.Variables {
-		value := any(v.Value)
-		if v.IsSensitive {
-			value = nil
-		}
-		vars = append(vars, fiber.Map{"Id": v.ID, "Name": v.Name, "Value": value, "Description": v.Description,
-			"Type": v.Type, "IsSensitive": v.IsSensitive, "Scope": v.Scope})
-	}
-	return c.JSON(fiber.Map{"Id": vs.ID, "OwnerId": vs.OwnerID, "SpaceId": vs.SpaceID, "Version": vs.Version,
-		"Variables": vars, "ScopeValues": fiber.Map{}, "Links": map[string]string{"Self": spaceLink(vs.SpaceID, "/variables/%s", vs.ID)}})
-}

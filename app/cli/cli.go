@@ -40,6 +40,9 @@ func commands() []command {
 	return []command{
 		{"server", "Run the Argonaut server (API, portal, task engine).", runServer},
 		{"service", "Install, control or run argonaut as an OS service (install|uninstall|start|stop|status|run).", runService},
+		{"admin", "Offline administration of a stopped server's data dir (rotate-master-key).", func(ctx context.Context, e *env, args []string) int {
+			return runAdmin(ctx, e.getenv, args, e.stdout, e.stderr)
+		}},
 		{"version", "Print the version.", runVersion},
 		{"help", "Show help for argonaut or one of its commands.", runHelp},
 	}

@@ -69,6 +69,7 @@ func defineServer(f *flags, e *env, asService bool) func(ctx context.Context) in
 	f.Bool(&cfg.TLSSelfSigned, "tls-self-signed", false, "Serve HTTPS with a self-signed certificate generated once and kept in the data dir.")
 	f.String(&cfg.AdminUsername, "admin-username", "NAME", "", "First administrator, created when the store has no users (with --admin-password).")
 	f.Secret(&cfg.AdminPassword, "admin-password", "Password of the first administrator. Without it a one-time setup link is printed instead.")
+	f.Secret(&cfg.MasterKey, "master-key", "Master key for sensitive values (32 bytes, base64 or hex). Default: generated once into <data-dir>/master.key (0600).")
 	f.Choice(&opt.logFormat, "log-format", []string{"text", "json"}, "text", "Log format on standard error.")
 	f.Choice(&opt.logLevel, "log-level", []string{"debug", "info", "warn", "error"}, "info", "Least severe log level written.")
 	f.Int(&cfg.MaxBodyBytes, "max-body-bytes", "N", 10<<20, "Largest request body accepted, in bytes.")

@@ -11,7 +11,7 @@ import (
 // webRoutes mounts the HTML portal (/app, /setup, /assets, and / → /app).
 func (s *Server) webRoutes(secure bool) {
 	web.New(s.log, web.Services{
-		Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB, Machines: s.DB,
+		Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB, Channels: s.DB, Variables: s.DB, Machines: s.DB,
 		Users: s.DB, Auth: s.Auth, Setup: setupGate{s},
 	}, secure).Register(s.fib)
 }

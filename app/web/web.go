@@ -19,6 +19,8 @@ type Services struct {
 	ProjectGroups app.ProjectGroupService
 	Lifecycles    app.LifecycleService
 	Projects      app.ProjectService
+	Channels      app.ChannelService
+	Variables     app.VariableService
 	Machines      app.MachineService
 	Users         app.UserService
 	Auth          *auth.Authenticator
@@ -98,6 +100,8 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/app/projects/new", perm: app.PermProjectCreate, handler: h.projectNew},
 		{method: "POST", path: "/app/projects", perm: app.PermProjectCreate, handler: h.projectCreate},
 		{method: "GET", path: "/app/projects/:slug", perm: app.PermProjectView, handler: h.project},
+		{method: "GET", path: "/app/projects/:slug/variables", perm: app.PermVariableView, handler: h.projectVariables},
+		{method: "GET", path: "/app/projects/:slug/variables/preview", perm: app.PermVariableView, handler: h.projectVariablesPreview},
 		{method: "GET", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectSettings},
 		{method: "POST", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectUpdate},
 		{method: "GET", path: "/app/projects/:slug/delete", perm: app.PermProjectDelete, handler: h.projectDeletePage},
