@@ -199,10 +199,14 @@ func (rn *run) runGroup(ctx context.Context, group []int) {
 			rn.skip(i, why)
 			continue
 		}
+		// Started events go out in plan order, before any step of the
+		// group can report.
+		started := rn.events.now()
+		rn.events.emit(Event{Kind: EventStepStarted, StepID: step.ID, StepName: step.Name})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rn.runStep(ctx, i, vars)
+			rn.runStep(ctx, i, vars, started)
 		}()
 	}
 	wg.Wait()
@@ -237,10 +241,8 @@ func (rn *run) skip(i int, why string) {
 }
 
 // runStep runs one step under its timeout and records how it ended.
-func (rn *run) runStep(ctx context.Context, i int, vars []Variable) {
+func (rn *run) runStep(ctx context.Context, i int, vars []Variable, started time.Time) {
 	s := rn.plan.Steps[i]
-	started := rn.events.now()
-	rn.events.emit(Event{Kind: EventStepStarted, StepID: s.ID, StepName: s.Name})
 
 	stepCtx, cancel := ctx, context.CancelFunc(func() {})
 	if s.Timeout > 0 {
