@@ -71,7 +71,8 @@ func (e *scriptError) Error() string {
 //
 // How variables reach the script: the bootstrap helpers, a generated
 // lookup function holding every variable's value, and the script body are
-// written into a pipe the shell inherits as fd 3 and reads as its script
+// written into an in-memory file (a memfd on Linux, a pipe elsewhere; see
+// scriptSource) the shell inherits as fd 3 and reads as its script
 // (/dev/fd/3). So no variable, sensitive or not, is ever written to disk,
 // put on a command line (visible in the process listing) or exported to the
 // environment (readable in /proc/<pid>/environ and inherited by every
@@ -89,11 +90,11 @@ func runScript(ctx context.Context, sc *stepRun, s script) error {
 	}
 	source := bootstrap.Script(evaluatedVariables(vars), s.Body)
 
-	pr, pw, err := os.Pipe()
+	src, feed, err := scriptSource(source)
 	if err != nil {
-		return fmt.Errorf("script pipe: %w", err)
+		return err
 	}
-	defer pr.Close()
+	defer src.Close()
 	out := newScriptOutput(sc)
 	cmd := exec.CommandContext(ctx, shell, "/dev/fd/3")
 	cmd.Dir = s.Dir
@@ -101,20 +102,14 @@ func runScript(ctx context.Context, sc *stepRun, s script) error {
 	cmd.Stdin = nil // /dev/null
 	cmd.Stdout = out.stdout
 	cmd.Stderr = out.stderr
-	cmd.ExtraFiles = []*os.File{pr}
+	cmd.ExtraFiles = []*os.File{src}
 	killProcessGroupOnCancel(cmd)
 	if err := cmd.Start(); err != nil {
-		pw.Close()
+		feed() // closes the pipe's write end, if any
 		return fmt.Errorf("start %s: %w", shell, err)
 	}
-	pr.Close()
-	// The shell reads the source as it runs; a script that exits early
-	// leaves the rest unread, and the write then fails with EPIPE, which
-	// is fine.
-	go func() {
-		_, _ = pw.Write(source)
-		pw.Close()
-	}()
+	src.Close()
+	feed()
 	waitErr := cmd.Wait()
 	out.close()
 	return out.outcome(waitErr)
