@@ -26,6 +26,9 @@ const (
 	PermUserView          Permission = "UserView"
 	PermUserEdit          Permission = "UserEdit"
 	PermEventView         Permission = "EventView"
+	PermTaskView          Permission = "TaskView"
+	PermTaskCancel        Permission = "TaskCancel"
+	PermTaskCreate        Permission = "TaskCreate"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -33,6 +36,7 @@ const (
 var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
+	PermTaskView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;
