@@ -25,7 +25,9 @@ type gate struct {
 	causes     sync.Map // task ID → context.Cause when cancelled
 }
 
-func newGate() *gate { return &gate{started: make(chan string, 100), release: map[string]chan struct{}{}} }
+func newGate() *gate {
+	return &gate{started: make(chan string, 100), release: map[string]chan struct{}{}}
+}
 
 func (g *gate) ch(id string) chan struct{} {
 	g.mu.Lock()
