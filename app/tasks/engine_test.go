@@ -60,11 +60,11 @@ func (g *gate) Execute(ctx context.Context, t *app.Task, log tasks.TaskLog) erro
 	}
 }
 
-func openStore(t *testing.T, dir string) *storage.DB {
-	t.Helper()
+func openStore(tb testing.TB, dir string) *storage.DB {
+	tb.Helper()
 	d, err := storage.Open(context.Background(), storage.Options{Dir: dir})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return d
 }
