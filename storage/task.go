@@ -2,10 +2,12 @@ package storage
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
@@ -134,11 +136,16 @@ func (d *DB) FindTasks(ctx context.Context, f app.TaskFilter) ([]*app.Task, int,
 	var out []*app.Task
 	err := d.view(func(txn *badger.Txn) error {
 		if len(f.IDs) > 0 {
+			var nums []uint64
 			for _, id := range f.IDs {
-				n, ok := app.ParseID(app.KindTask, id)
-				if !ok {
-					continue
+				if n, ok := app.ParseID(app.KindTask, id); ok && !slices.Contains(nums, n) {
+					nums = append(nums, n)
 				}
+			}
+			// Newest first, like the full scan.
+			slices.SortFunc(nums, func(a, b uint64) int { return cmp.Compare(b, a) })
+			for _, n := range nums {
+				id := app.FormatID(app.KindTask, n)
 				var rec taskRecord
 				if err := tasks.get(txn, n, id, &rec); app.ErrorCode(err) == app.ENOTFOUND {
 					continue

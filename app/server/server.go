@@ -19,6 +19,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/tasks"
 	"github.com/argonautdeploy/argonaut/storage"
 	"github.com/gofiber/fiber/v2"
 )
@@ -36,6 +37,7 @@ type Config struct {
 	MaxBodyBytes  int
 	Version       string
 	Logger        *slog.Logger
+	TaskConfig
 }
 
 // Server is a running Argonaut server.
@@ -43,6 +45,8 @@ type Server struct {
 	Config
 	DB   *storage.DB
 	Auth *auth.Authenticator
+	// Tasks is the task engine (see tasks.go).
+	Tasks *tasks.Engine
 
 	// URL is where the server can be reached (PublicURL or derived from the listener).
 	URL string
@@ -89,6 +93,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if err != nil {
+			s.closeTasks()
 			s.DB.Close()
 		}
 	}()
@@ -99,6 +104,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	s.Auth = auth.NewAuthenticator(s.DB)
 	if err := s.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	if err := s.openTasks(ctx); err != nil {
 		return err
 	}
 	installationID, err := s.installationID()
@@ -147,6 +155,7 @@ func (s *Server) routes(installationID string, secure bool) {
 	h := api.New(s.log, api.Services{
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
 		Channels: s.DB, Processes: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
+		Tasks: s.Tasks, TaskLogs: s.DB,
 	}, s.Version, installationID, secure)
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.fib.Get("/readyz", func(c *fiber.Ctx) error {
@@ -168,6 +177,7 @@ func (s *Server) Close() error {
 		errs = append(errs, s.fib.ShutdownWithContext(ctx))
 		<-s.done
 	}
+	errs = append(errs, s.closeTasks())
 	if s.DB != nil {
 		errs = append(errs, s.DB.Close())
 	}
