@@ -479,6 +479,11 @@ func (e *Engine) execute(r *run) {
 
 	e.mu.Lock()
 	_, uerr := e.store.UpdateTask(context.Background(), r.task.ID, func(t *app.Task) error {
+		if t.State == app.TaskCancelling && final.State == app.TaskSuccess {
+			// Cancelled after the executor returned but before we got here:
+			// the user asked, and Cancelling may only end Canceled or Failed.
+			final.State, final.ErrorMessage = app.TaskCanceled, "The task was canceled."
+		}
 		t.State, t.CompletedTime, t.ErrorMessage = final.State, final.CompletedTime, final.ErrorMessage
 		t.HasWarningsOrErrors = t.HasWarningsOrErrors || problems
 		t.HasPendingInterruptions = false
