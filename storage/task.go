@@ -134,6 +134,8 @@ func (d *DB) FindTaskByID(ctx context.Context, id string) (*app.Task, error) {
 // paging. A filter naming IDs reads only those records.
 func (d *DB) FindTasks(ctx context.Context, f app.TaskFilter) ([]*app.Task, int, error) {
 	var out []*app.Task
+	var unfiltered bool
+	var skipped, beyond int
 	err := d.view(func(txn *badger.Txn) error {
 		if len(f.IDs) > 0 {
 			var nums []uint64
@@ -159,9 +161,19 @@ func (d *DB) FindTasks(ctx context.Context, f app.TaskFilter) ([]*app.Task, int,
 			return nil
 		}
 		prefix := objPrefix(app.KindTask)
-		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: prefix, Reverse: true})
+		// Without a filter only the page needs decoding; the rest is counted by key.
+		unfiltered = pagingOnly(f)
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: !unfiltered, PrefetchSize: 64, Prefix: prefix, Reverse: true})
 		defer it.Close()
 		for it.Seek(append(bytes.Clone(prefix), 0xff)); it.Valid(); it.Next() {
+			if unfiltered && skipped < f.Skip {
+				skipped++
+				continue
+			}
+			if unfiltered && f.Take > 0 && len(out) >= f.Take {
+				beyond++
+				continue
+			}
 			var rec taskRecord
 			if err := it.Item().Value(func(b []byte) error { return json.Unmarshal(b, &rec) }); err != nil {
 				return fmt.Errorf("decode %s: %w", it.Item().Key(), err)
@@ -175,8 +187,17 @@ func (d *DB) FindTasks(ctx context.Context, f app.TaskFilter) ([]*app.Task, int,
 	if err != nil {
 		return nil, 0, fmt.Errorf("storage: find tasks: %w", err)
 	}
+	if unfiltered {
+		return out, skipped + len(out) + beyond, nil
+	}
 	page, total := app.Page(out, f.Skip, f.Take)
 	return page, total, nil
+}
+
+// pagingOnly reports whether f selects every task (only skip and take).
+func pagingOnly(f app.TaskFilter) bool {
+	return len(f.IDs) == 0 && len(f.States) == 0 && len(f.SpaceIDs) == 0 && len(f.ProjectIDs) == 0 &&
+		len(f.EnvironmentIDs) == 0 && len(f.TenantIDs) == 0 && len(f.Names) == 0 && f.Active == nil
 }
 
 // TasksInState returns the tasks in the active state s (Queued, Executing

@@ -231,3 +231,32 @@ func TestTaskLogAppendScanAndDelete(t *testing.T) {
 		t.Errorf("deleted task found: %v", err)
 	}
 }
+
+// TestFindTasksPaging: the unfiltered fast path (only the page decoded)
+// and the filtered path page the same way.
+func TestFindTasksPaging(t *testing.T) {
+	ctx := context.Background()
+	d := openTaskDB(t, t.TempDir())
+	defer d.Close()
+	for i := 0; i < 7; i++ {
+		queueTask(t, d, "Deploy")
+	}
+	for _, tc := range []struct {
+		skip, take int
+		want       string
+	}{
+		{0, 0, "[ServerTasks-7 ServerTasks-6 ServerTasks-5 ServerTasks-4 ServerTasks-3 ServerTasks-2 ServerTasks-1]"},
+		{2, 3, "[ServerTasks-5 ServerTasks-4 ServerTasks-3]"},
+		{5, 30, "[ServerTasks-2 ServerTasks-1]"},
+		{9, 3, "[]"},
+	} {
+		fast, total, err := d.FindTasks(ctx, app.TaskFilter{Skip: tc.skip, Take: tc.take})
+		if err != nil || total != 7 || fmt.Sprint(ids(fast)) != tc.want {
+			t.Errorf("skip %d take %d: %v of %d, %v; want %s", tc.skip, tc.take, ids(fast), total, err, tc.want)
+		}
+		slow, total, _ := d.FindTasks(ctx, app.TaskFilter{Names: []string{"Deploy"}, Skip: tc.skip, Take: tc.take})
+		if total != 7 || fmt.Sprint(ids(slow)) != tc.want {
+			t.Errorf("filtered skip %d take %d: %v of %d", tc.skip, tc.take, ids(slow), total)
+		}
+	}
+}
