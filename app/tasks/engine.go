@@ -12,6 +12,17 @@
 // runs which task. A crash leaves Executing tasks behind; Start's recovery
 // pass finishes them as Failed ("interrupted by server restart") before
 // anything else runs.
+//
+// Interruptions (manual intervention, guided failure) plug in through
+// TaskLog.Await: the executor stores its interruption record, then calls
+// log.Await(ctx, "Manual intervention: Approve", wait) where wait blocks
+// until the interruption service signals a submitted Proceed/Abort (or ctx
+// ends, which is how Cancel reaches a waiting task). While it waits the
+// task shows HasPendingInterruptions, keeps its concurrency tag and gives
+// its slot to the next queued task; when wait returns it takes a slot back
+// ahead of queued tasks. A restart while waiting fails the task like any
+// other interrupted one: resuming would need the executor to rebuild its
+// position from the log, which deployments do not do yet.
 package tasks
 
 import (
