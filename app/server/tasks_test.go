@@ -318,6 +318,7 @@ func TestServerCloseFailsExecutingTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-startedCh
+	waitServing(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +327,29 @@ func TestServerCloseFailsExecutingTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
+	waitServing(t, s2)
 	got, err := s2.Tasks.FindTaskByID(context.Background(), task.ID)
 	if err != nil || got.State != app.TaskFailed || got.ErrorMessage != tasks.InterruptedByShutdown {
 		t.Errorf("after restart: %+v, %v", got, err)
+	}
+}
+
+// waitServing returns once s answers HTTP. Closing a server whose listener
+// goroutine has not started serving yet can hang in fiber's Shutdown (the
+// listener is not registered yet), so tests that open and close quickly
+// wait for this first.
+func waitServing(t *testing.T, s *server.Server) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(s.URL + "/livez")
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server never answered: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
