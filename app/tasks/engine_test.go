@@ -566,3 +566,52 @@ func TestShutdownFailsRunningTasks(t *testing.T) {
 		t.Errorf("after shutdown: %+v", got)
 	}
 }
+
+// TestSubscriberSeesLinesWhileTheTaskRuns: each flushed line reaches a
+// subscriber before the executor writes the next one, so delivery is live,
+// not a read of the finished log.
+func TestSubscriberSeesLinesWhileTheTaskRuns(t *testing.T) {
+	ack := make(chan struct{})
+	begin := make(chan struct{})
+	e, _ := startEngine(t, 5, map[string]tasks.Executor{
+		"Ping": tasks.ExecutorFunc(func(ctx context.Context, task *app.Task, log tasks.TaskLog) error {
+			<-begin
+			for i := 1; i <= 3; i++ {
+				log.Info(fmt.Sprintf("ping %d", i))
+				if err := log.Flush(ctx); err != nil {
+					return err
+				}
+				select {
+				case <-ack:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			return nil
+		}),
+	})
+	task := queue(t, e, "Ping", "")
+	sub := e.Subscribe(task.ID)
+	defer sub.Close()
+	close(begin)
+	for i := 1; i <= 3; i++ {
+		select {
+		case batch := <-sub.C:
+			if len(batch) != 1 || batch[0].Message != fmt.Sprintf("ping %d", i) || batch[0].Seq != uint64(i) {
+				t.Fatalf("batch %d = %+v", i, batch)
+			}
+			if s := stateOf(t, e, task.ID).State; s != app.TaskExecuting {
+				t.Fatalf("task is %s while its lines stream", s)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatalf("line %d never arrived", i)
+		}
+		ack <- struct{}{}
+	}
+	waitState(t, e, task.ID, app.TaskSuccess)
+	for range sub.C { // closed when the task completes
+	}
+	if sub.Dropped() {
+		t.Error("a subscriber that kept up was dropped")
+	}
+}
