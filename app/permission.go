@@ -31,6 +31,9 @@ const (
 	PermVariableEdit           Permission = "VariableEdit"
 	PermLibraryVariableSetView Permission = "LibraryVariableSetView"
 	PermLibraryVariableSetEdit Permission = "LibraryVariableSetEdit"
+	PermTaskView               Permission = "TaskView"
+	PermTaskCancel             Permission = "TaskCancel"
+	PermTaskCreate             Permission = "TaskCreate"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -39,6 +42,7 @@ var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
 	PermVariableView: true, PermLibraryVariableSetView: true,
+	PermTaskView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;

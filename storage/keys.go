@@ -19,6 +19,8 @@ import (
 //	uniq    | uniq\0 <Kind>\0 <index>\0 <value>\0            | u64 n of the owner (unique index)
 //	idx     | idx\0 <Kind>\0 <index>\0 <value>\0 <n:u64>     | empty (non-unique index)
 //	sess    | sess\0 <token sha256 hex>\0                    | JSON session record (Badger TTL = expiry)
+//	queue   | queue\0 <state>\0 <enqueued:u64 ns> <task:u64>  | empty: one per active task (Queued, Executing, Cancelling)
+//	log     | log\0 <task:u64> <seq:u64>                      | JSON batch of a task's log events from seq on (≤ 64 KiB)
 //
 // Kinds are the app.Kind* collection names ("Environments", "Projects", …)
 // plus "DeploymentProcesses" and "VariableSets", which are numbered by the
@@ -65,6 +67,19 @@ func idxPrefix(kind, index, value string) key {
 }
 
 func sessionKey(hash string) key { return family("sess").str(hash) }
+
+// queueKey orders the active tasks of one state by the time they were
+// queued (ties by number); it is rewritten with every state change.
+func queueKey(state string, enqueued, task uint64) key {
+	return queuePrefix(state).num(enqueued).num(task)
+}
+
+func queuePrefix(state string) key { return family("queue").str(state) }
+
+// logKey addresses the batch of task's log that starts at seq.
+func logKey(task, seq uint64) key { return logPrefix(task).num(seq) }
+
+func logPrefix(task uint64) key { return family("log").num(task) }
 
 // fold makes index values case-insensitive.
 func fold(s string) string { return strings.ToLower(s) }

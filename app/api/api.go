@@ -34,6 +34,8 @@ type Services struct {
 	Machines      app.MachineService
 	Users         app.UserService
 	Events        app.EventService
+	Tasks         app.TaskService
+	TaskLogs      app.TaskLogService
 	Auth          *auth.Authenticator
 }
 
@@ -157,6 +159,22 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/machineroles/all", spaced: true, handler: h.machineRoles, perm: app.PermMachineView},
 
 		{method: "GET", path: "/events", handler: h.listEvents, perm: app.PermEventView},
+
+		// Tasks live across spaces: /api/tasks lists every space's, the
+		// /api/{spaceId}/tasks forms only that space's.
+		{method: "GET", path: "/tasks", handler: h.listTasks, perm: app.PermTaskView},
+		{method: "POST", path: "/tasks/rerun/:id", handler: h.rerunTask, perm: app.PermTaskCreate},
+		{method: "GET", path: "/tasks/:id", handler: h.getTask, perm: app.PermTaskView},
+		{method: "GET", path: "/tasks/:id/details", handler: h.taskDetails, perm: app.PermTaskView},
+		{method: "GET", path: "/tasks/:id/raw", handler: h.taskRaw, perm: app.PermTaskView},
+		{method: "POST", path: "/tasks/:id/cancel", handler: h.cancelTask, perm: app.PermTaskCancel},
+		{method: "POST", path: "/spaces" + spaceSegment + "/tasks/:id/cancel", handler: h.cancelTask, perm: app.PermTaskCancel},
+		{method: "GET", path: spaceSegment + "/tasks", handler: h.listTasks, perm: app.PermTaskView},
+		{method: "POST", path: spaceSegment + "/tasks/rerun/:id", handler: h.rerunTask, perm: app.PermTaskCreate},
+		{method: "GET", path: spaceSegment + "/tasks/:id", handler: h.getTask, perm: app.PermTaskView},
+		{method: "GET", path: spaceSegment + "/tasks/:id/details", handler: h.taskDetails, perm: app.PermTaskView},
+		{method: "GET", path: spaceSegment + "/tasks/:id/raw", handler: h.taskRaw, perm: app.PermTaskView},
+		{method: "POST", path: spaceSegment + "/tasks/:id/cancel", handler: h.cancelTask, perm: app.PermTaskCancel},
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
 	"github.com/argonautdeploy/argonaut/app/secrets"
+	"github.com/argonautdeploy/argonaut/app/tasks"
 	"github.com/argonautdeploy/argonaut/storage"
 	"github.com/gofiber/fiber/v2"
 )
@@ -41,6 +42,7 @@ type Config struct {
 	// <DataDir>/master.key, generated on first start.
 	MasterKey string
 	Logger    *slog.Logger
+	TaskConfig
 }
 
 // Server is a running Argonaut server.
@@ -48,6 +50,8 @@ type Server struct {
 	Config
 	DB   *storage.DB
 	Auth *auth.Authenticator
+	// Tasks is the task engine (see tasks.go).
+	Tasks *tasks.Engine
 
 	// URL is where the server can be reached (PublicURL or derived from the listener).
 	URL string
@@ -120,6 +124,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if err != nil {
+			s.closeTasks()
 			s.DB.Close()
 		}
 	}()
@@ -130,6 +135,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	s.Auth = auth.NewAuthenticator(s.DB)
 	if err := s.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	if err := s.openTasks(ctx); err != nil {
 		return err
 	}
 	installationID, err := s.installationID()
@@ -178,6 +186,7 @@ func (s *Server) routes(installationID string, secure bool) {
 	h := api.New(s.log, api.Services{
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
 		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
+		Tasks: s.Tasks, TaskLogs: s.DB,
 	}, s.Version, installationID, secure)
 	s.observe() // first: request IDs, logging and metrics wrap every route
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
@@ -204,6 +213,7 @@ func (s *Server) Close() error {
 		s.ln.Close()
 		<-s.done
 	}
+	errs = append(errs, s.closeTasks())
 	if s.DB != nil {
 		errs = append(errs, s.DB.Close())
 	}
