@@ -376,4 +376,3 @@ func (d *DB) FindChannels(ctx context.Context, f app.ChannelFilter) ([]*app.Chan
 	page, total := app.Page(out, f.Skip, f.Take)
 	return page, total, nil
 }
-
