@@ -31,6 +31,11 @@ const (
 	PermVariableEdit           Permission = "VariableEdit"
 	PermLibraryVariableSetView Permission = "LibraryVariableSetView"
 	PermLibraryVariableSetEdit Permission = "LibraryVariableSetEdit"
+
+	PermProcessEdit   Permission = "ProcessEdit"
+	PermReleaseView   Permission = "ReleaseView"
+	PermReleaseCreate Permission = "ReleaseCreate"
+	PermReleaseDelete Permission = "ReleaseDelete"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -38,7 +43,7 @@ const (
 var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
-	PermVariableView: true, PermLibraryVariableSetView: true,
+	PermVariableView: true, PermLibraryVariableSetView: true, PermReleaseView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;
