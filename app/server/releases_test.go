@@ -33,7 +33,7 @@ func scriptStep(name, body string) map[string]any {
 func packageStep(name, pkg string) map[string]any {
 	return map[string]any{"Name": name, "Properties": map[string]any{"Octopus.Action.TargetRoles": "web"},
 		"Actions": []map[string]any{{"Name": name, "ActionType": "Octopus.TentaclePackage",
-			"Packages": []map[string]any{{"Name": "", "PackageId": pkg, "FeedId": "feeds-builtin"}},
+			"Packages":   []map[string]any{{"Name": "", "PackageId": pkg, "FeedId": "feeds-builtin"}},
 			"Properties": map[string]any{}}}}
 }
 
