@@ -58,7 +58,7 @@ func fixture() *Deployment {
 		Actions: []app.Action{{ID: "action-web", Name: "Deploy web", ActionType: app.ActionTypePackage,
 			Packages: []app.PackageReference{{ID: "ref-web", PackageID: "Acme.Web", FeedID: app.BuiltInFeedID}},
 			Properties: map[string]string{"Octopus.Action.SubstituteInFiles.Enabled": "True",
-				"Octopus.Action.SubstituteInFiles.TargetFiles": "config/*.conf\nindex.html",
+				"Octopus.Action.SubstituteInFiles.TargetFiles":             "config/*.conf\nindex.html",
 				"Octopus.Action.Package.JsonConfigurationVariablesTargets": "appsettings.json"}}}}
 	disabled := script("disabled", "Disabled step", "exit 1", map[string]string{app.PropTargetRoles: "web"})
 	disabled.Actions[0].IsDisabled = true
@@ -92,7 +92,7 @@ func fixture() *Deployment {
 	rel := &app.Release{ID: "Releases-7", SpaceID: "Spaces-1", ProjectID: "Projects-1", ChannelID: "Channels-1",
 		Version: "1.2.3", ReleaseNotes: "Fixes", Assembled: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 		SelectedPackages: []app.SelectedPackage{{ActionName: "Deploy web", StepName: "Deploy web", Version: "4.5.6"}},
-		Process: app.DeploymentProcess{Steps: []app.Step{prepare, deployWeb, disabled, devOnly, migrate, cleanup, notify, skipMe}},
+		Process:          app.DeploymentProcess{Steps: []app.Step{prepare, deployWeb, disabled, devOnly, migrate, cleanup, notify, skipMe}},
 		Variables: []app.VariableSource{
 			{SetID: "variableset-Projects-1", Variables: vars},
 			{SetID: "variableset-LibraryVariableSets-1", Library: true, Variables: library},
