@@ -216,3 +216,57 @@ func TestReleasesAPI(t *testing.T) {
 	c.must("DELETE", "/api/Spaces-1/releases/"+first, nil, http.StatusOK, nil)
 	c.mustFail("GET", "/api/Spaces-1/releases/"+first, nil, http.StatusNotFound)
 }
+
+func TestReleaseVersionRules(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	create := func(project string, body map[string]any) string {
+		t.Helper()
+		body["projectName"] = project
+		var out struct{ ReleaseVersion string }
+		c.must("POST", "/api/Spaces-1/releases/create/v1", body, http.StatusCreated, &out)
+		return out.ReleaseVersion
+	}
+	setTemplate := func(p resource, tmpl string) {
+		t.Helper()
+		var full map[string]any
+		c.must("GET", "/api/Spaces-1/projects/"+p.Id, nil, http.StatusOK, &full)
+		full["VersioningStrategy"] = map[string]any{"Template": tmpl}
+		c.must("PUT", "/api/Spaces-1/projects/"+p.Id, full, http.StatusOK, nil)
+	}
+
+	// A mask as the project's versioning rule.
+	masked := createProject(t, c, "Masked")
+	setTemplate(masked, "1.0.i")
+	for _, want := range []string{"1.0.0", "1.0.1", "1.0.2"} {
+		if got := create("Masked", map[string]any{}); got != want {
+			t.Errorf("mask 1.0.i: got %s, want %s", got, want)
+		}
+	}
+	// A mask given as the version.
+	if got := create("Masked", map[string]any{"releaseVersion": "1.i.0"}); got != "1.1.0" {
+		t.Errorf("explicit mask 1.i.0 after 1.0.2: %s", got)
+	}
+
+	// A custom template.
+	major := createProject(t, c, "Major")
+	setTemplate(major, "#{Octopus.Version.NextMajor}.0.0-#{Octopus.Project.Name | ToLower}")
+	if got := create("Major", map[string]any{}); got != "1.0.0-major" {
+		t.Errorf("template NextMajor: %s", got)
+	}
+	if got := create("Major", map[string]any{}); got != "2.0.0-major" {
+		t.Errorf("template NextMajor again: %s", got)
+	}
+	// A template that does not produce a version is a clear 400.
+	setTemplate(major, "not a version #{Nope}")
+	e := c.mustFail("POST", "/api/Spaces-1/releases/create/v1", map[string]any{"projectName": "Major"}, http.StatusBadRequest)
+	if !strings.Contains(e.ErrorMessage, "versioning template") {
+		t.Errorf("bad template: %+v", e)
+	}
+	// Every release of both projects is listed.
+	var list paged[releaseDoc]
+	c.must("GET", "/api/Spaces-1/releases?take=1", nil, http.StatusOK, &list)
+	if list.TotalResults != 6 {
+		t.Errorf("total releases %d", list.TotalResults)
+	}
+}
