@@ -61,6 +61,9 @@ func (s *Service) Create(ctx context.Context, req Request) (rel *app.Release, ex
 		}
 		return nil, false, err
 	}
+	if p.IsDisabled {
+		return nil, false, app.Invalid(fmt.Sprintf("The project '%s' is disabled; enable it before creating releases.", p.Name))
+	}
 	channelID, err := s.channel(ctx, p, req)
 	if err != nil {
 		return nil, false, err
