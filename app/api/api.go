@@ -141,6 +141,7 @@ func (h *Handler) routes() []route {
 		{method: "DELETE", path: "/projects/:id", spaced: true, handler: h.deleteProject, perm: app.PermProjectDelete},
 		{method: "GET", path: "/channels", spaced: true, handler: h.listChannels, perm: app.PermProjectView},
 		{method: "GET", path: "/channels/:id", spaced: true, handler: h.getChannel, perm: app.PermProjectView},
+		{method: "GET", path: "/channels/:id/releases", spaced: true, handler: h.channelReleases, perm: app.PermReleaseView},
 		{method: "GET", path: "/deploymentprocesses/:id", spaced: true, handler: h.getDeploymentProcess, perm: app.PermProjectView},
 		{method: "PUT", path: "/deploymentprocesses/:id", spaced: true, handler: h.updateDeploymentProcess, perm: app.PermProcessEdit},
 		{method: "GET", path: "/deploymentprocesses/:id/template", spaced: true, handler: h.processTemplate, perm: app.PermReleaseView},

@@ -173,7 +173,8 @@ func channelDTO(ch *app.Channel) ChannelResource {
 	r := ChannelResource{Id: ch.ID, Name: ch.Name, Slug: ch.Slug, Description: ch.Description, ProjectId: ch.ProjectID,
 		IsDefault: ch.IsDefault, Rules: []any{}, TenantTags: []string{}, SpaceId: ch.SpaceID,
 		Links: map[string]string{"Self": spaceLink(ch.SpaceID, "/channels/%s", ch.ID),
-			"Project": spaceLink(ch.SpaceID, "/projects/%s", ch.ProjectID)}}
+			"Project":  spaceLink(ch.SpaceID, "/projects/%s", ch.ProjectID),
+			"Releases": spaceLink(ch.SpaceID, "/channels/%s/releases{?skip,take,searchByVersion}", ch.ID)}}
 	if ch.LifecycleID != "" {
 		r.LifecycleId = &ch.LifecycleID
 	}

@@ -230,3 +230,22 @@ func (h *Handler) snapshotReleaseVariables(c *fiber.Ctx) error {
 	}
 	return c.JSON(releaseDTO(r))
 }
+
+func (h *Handler) channelReleases(c *fiber.Ctx) error {
+	ch, err := h.Channels.FindChannelByID(c.UserContext(), spaceID(c), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	f, err := listFilter(c)
+	if err != nil {
+		return err
+	}
+	if s := c.Query("searchByVersion"); s != "" {
+		f.PartialName = s
+	}
+	items, total, err := h.Releases.FindReleases(c.UserContext(), app.ReleaseFilter{Filter: f, ChannelID: ch.ID})
+	if err != nil {
+		return err
+	}
+	return c.JSON(page(c, "Release", mapAll(items, releaseDTO), total, f))
+}

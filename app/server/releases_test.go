@@ -163,6 +163,10 @@ func TestReleasesAPI(t *testing.T) {
 	if list.TotalResults != 4 {
 		t.Errorf("all releases: %d", list.TotalResults)
 	}
+	c.must("GET", "/api/Spaces-1/channels/"+rel.ChannelId+"/releases?searchByVersion=1.5", nil, http.StatusOK, &list)
+	if list.TotalResults != 2 {
+		t.Errorf("channel releases matching 1.5: %d", list.TotalResults)
+	}
 
 	// POST /releases with a Release resource.
 	c.must("POST", "/api/Spaces-1/releases", map[string]any{"ProjectId": p.Id, "Version": "2.0.0",
