@@ -84,7 +84,7 @@ func (d *Deployment) includedActions(s *app.Step) []*app.Action {
 	var out []*app.Action
 	for i := range s.Actions {
 		a := &s.Actions[i]
-		if a.IsDisabled || d.skipped(a) {
+		if a.IsDisabled || d.skipped(s, a) {
 			continue
 		}
 		env := d.Environment.ID
@@ -105,8 +105,11 @@ func (d *Deployment) includedActions(s *app.Step) []*app.Action {
 	return out
 }
 
-func (d *Deployment) skipped(a *app.Action) bool {
-	return !a.IsRequired && (containsFold(d.Options.SkipActions, a.Name) || containsFold(d.Options.SkipActions, a.ID))
+// skipped reports whether the options skip a: by its name or ID, or by
+// the name of its step (skipping a step skips its actions).
+func (d *Deployment) skipped(s *app.Step, a *app.Action) bool {
+	skip := d.Options.SkipActions
+	return !a.IsRequired && (containsFold(skip, a.Name) || containsFold(skip, a.ID) || containsFold(skip, s.Name))
 }
 
 // Validate checks the options against the process: a required action

@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/server"
 )
 
 type processDoc struct {
@@ -273,4 +277,48 @@ func TestReleaseVersionRules(t *testing.T) {
 	if list.TotalResults != 6 {
 		t.Errorf("total releases %d", list.TotalResults)
 	}
+}
+
+// fakeFeed stands in for the package feed (built on another branch): the
+// latest version of each package it knows.
+type fakeFeed map[string]string
+
+func (f fakeFeed) LatestPackageVersion(_ context.Context, _, packageID string) (string, error) {
+	if v, ok := f[packageID]; ok {
+		return v, nil
+	}
+	return "", app.NotFound(packageID)
+}
+
+func TestReleaseLatestPackageVersionAndChannels(t *testing.T) {
+	s := server.New(server.Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", AdminUsername: adminUser, AdminPassword: adminPassword,
+		PackageVersions: fakeFeed{"Acme.Web": "3.1.4"}})
+	if err := s.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	c := adminClient(t, s)
+	p := createProject(t, c, "Shop")
+	c.must("PUT", p.Links["DeploymentProcess"], map[string]any{"Version": 0,
+		"Steps": []any{packageStep("Web", "Acme.Web"), packageStep("Api", "Acme.Api")}}, http.StatusOK, nil)
+
+	// Acme.Api is not in the feed: the error names its step, not the other one.
+	e := c.mustFail("POST", "/api/Spaces-1/releases/create/v1", map[string]any{"projectName": "Shop"}, http.StatusBadRequest)
+	if msg := strings.Join(e.Errors, " "); !strings.Contains(msg, "'Api'") || strings.Contains(msg, "'Web'") {
+		t.Errorf("missing version errors: %v", e.Errors)
+	}
+	var created struct{ ReleaseId, ReleaseVersion string }
+	c.must("POST", "/api/Spaces-1/releases/create/v1", map[string]any{"projectName": "Shop", "packages": []string{"Acme.Api:1.0.0"},
+		"channelName": "default"}, http.StatusCreated, &created)
+	var rel releaseDoc
+	c.must("GET", "/api/Spaces-1/releases/"+created.ReleaseId, nil, http.StatusOK, &rel)
+	got := map[string]string{}
+	for _, sp := range rel.SelectedPackages {
+		got[sp.ActionName] = sp.Version
+	}
+	if got["Web"] != "3.1.4" || got["Api"] != "1.0.0" {
+		t.Errorf("selected packages: %v (want the feed's latest for Web)", got)
+	}
+	c.mustFail("POST", "/api/Spaces-1/releases/create/v1", map[string]any{"projectName": "Shop", "packageVersion": "1.0.0",
+		"channelName": "Nightly"}, http.StatusBadRequest)
 }
