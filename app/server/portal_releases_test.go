@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/argonautdeploy/argonaut/app"
 )
 
 func TestPortalProcessAndReleases(t *testing.T) {
@@ -77,15 +79,23 @@ func TestPortalProcessAndReleases(t *testing.T) {
 	if !strings.Contains(first, "Web") || !strings.Contains(first, `data-testid="step-disabled"`) {
 		t.Errorf("after move up and disable, step 1 is: %s", first)
 	}
+	prodEnv := &app.Environment{SpaceID: "Spaces-1", Name: "Production"}
+	if err := s.DB.CreateEnvironment(t.Context(), prodEnv); err != nil {
+		t.Fatal(err)
+	}
 	edit := page("/app/projects/shop/process/steps/" + webID)
+	if !strings.Contains(edit, `data-testid="field-environments"`) {
+		t.Error("the step form has no environment filter")
+	}
 	if !strings.Contains(edit, `value="Acme.Web"`) || !strings.Contains(edit, `value="web, api"`) {
 		t.Error("the edit form is not pre-filled")
 	}
 	post("/app/projects/shop/process/steps/"+webID, url.Values{"version": {"4"}, "name": {"Web site"}, "roles": {"web"},
-		"condition": {"Always"}, "start_trigger": {"StartAfterPrevious"}, "package_id": {"Acme.Site"}}, http.StatusSeeOther)
+		"condition": {"Always"}, "start_trigger": {"StartAfterPrevious"}, "package_id": {"Acme.Site"},
+		"environments": {prodEnv.ID}}, http.StatusSeeOther)
 	dp, _ = s.DB.FindDeploymentProcessByID(t.Context(), "", "deploymentprocess-Projects-1")
 	if s0 := dp.Steps[0]; s0.Name != "Web site" || s0.Condition != "Always" || s0.Actions[0].IsDisabled ||
-		s0.Actions[0].PrimaryPackage().PackageID != "Acme.Site" {
+		s0.Actions[0].PrimaryPackage().PackageID != "Acme.Site" || len(s0.Actions[0].Environments) != 1 {
 		t.Errorf("after edit: %+v", s0)
 	}
 

@@ -50,6 +50,7 @@ func stepFormOf(s *app.Step) views.StepForm {
 		if p := a.PrimaryPackage(); p != nil {
 			f.PackageID = p.PackageID
 		}
+		f.Environments = a.Environments
 	}
 	return f
 }
@@ -60,7 +61,7 @@ func readStepForm(c *fiber.Ctx) views.StepForm {
 		ConditionExpression: strings.TrimSpace(c.FormValue("condition_expression")), StartTrigger: c.FormValue("start_trigger"),
 		ScriptBody: strings.ReplaceAll(c.FormValue("script_body"), "\r\n", "\n"), Syntax: c.FormValue("syntax"),
 		PackageID: strings.TrimSpace(c.FormValue("package_id")), Instructions: c.FormValue("instructions"),
-		IsDisabled: checked(c, "is_disabled"), IsRequired: checked(c, "is_required")}
+		IsDisabled: checked(c, "is_disabled"), IsRequired: checked(c, "is_required"), Environments: formValues(c, "environments")}
 }
 
 // applyStepForm writes the form into s, keeping IDs and properties the form does not show.
@@ -89,7 +90,7 @@ func applyStepForm(s *app.Step, f views.StepForm) {
 	if a.Properties == nil {
 		a.Properties = map[string]string{}
 	}
-	a.IsDisabled, a.IsRequired = f.IsDisabled, f.IsRequired
+	a.IsDisabled, a.IsRequired, a.Environments = f.IsDisabled, f.IsRequired, f.Environments
 	if f.RunOnServer && a.ActionType != app.ActionTypeManual {
 		a.Properties[app.PropRunOnServer] = "true"
 	} else {
@@ -124,7 +125,11 @@ func (h *Handler) stepNew(c *fiber.Ctx) error {
 	if t == app.ActionTypeManual {
 		form.RunOnServer = true
 	}
-	return render(c, fiber.StatusOK, views.StepEdit(views.StepEditPage{Project: pr, Version: dp.Version, Form: form}))
+	envs, _, err := h.Environments.FindEnvironments(c.UserContext(), app.Filter{SpaceID: spaceID})
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.StepEdit(views.StepEditPage{Project: pr, Version: dp.Version, Form: form, Environments: envs}))
 }
 
 func (h *Handler) stepEdit(c *fiber.Ctx) error {
@@ -136,8 +141,12 @@ func (h *Handler) stepEdit(c *fiber.Ctx) error {
 	if i < 0 {
 		return app.NotFound(c.Params("step"))
 	}
+	envs, _, err := h.Environments.FindEnvironments(c.UserContext(), app.Filter{SpaceID: spaceID})
+	if err != nil {
+		return err
+	}
 	return render(c, fiber.StatusOK, views.StepEdit(views.StepEditPage{Project: pr, Version: dp.Version,
-		StepID: dp.Steps[i].ID, Form: stepFormOf(&dp.Steps[i])}))
+		StepID: dp.Steps[i].ID, Form: stepFormOf(&dp.Steps[i]), Environments: envs}))
 }
 
 func stepIndex(dp *app.DeploymentProcess, id string) int {
@@ -175,8 +184,13 @@ func (h *Handler) saveStep(c *fiber.Ctx, stepID string) error {
 		applyStepForm(&dp.Steps[i], form)
 	}
 	if err := h.Processes.UpdateDeploymentProcess(c.UserContext(), dp); err != nil {
+		envs, _, ferr := h.Environments.FindEnvironments(c.UserContext(), app.Filter{SpaceID: spaceID})
+		if ferr != nil {
+			return ferr
+		}
 		return renderForm(c, err, func(p *ui.Problem) templ.Component {
-			return views.StepEdit(views.StepEditPage{Project: pr, Version: formVersion(c), StepID: stepID, Form: form, Problem: p})
+			return views.StepEdit(views.StepEditPage{Project: pr, Version: formVersion(c), StepID: stepID, Form: form,
+				Environments: envs, Problem: p})
 		})
 	}
 	return h.redirectWithFlash(c, string(views.ProcessURL(pr)), "Step '"+form.Name+"' saved.")
