@@ -34,6 +34,11 @@ const (
 	PermTaskView               Permission = "TaskView"
 	PermTaskCancel             Permission = "TaskCancel"
 	PermTaskCreate             Permission = "TaskCreate"
+
+	PermProcessEdit   Permission = "ProcessEdit"
+	PermReleaseView   Permission = "ReleaseView"
+	PermReleaseCreate Permission = "ReleaseCreate"
+	PermReleaseDelete Permission = "ReleaseDelete"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -41,7 +46,7 @@ const (
 var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
-	PermVariableView: true, PermLibraryVariableSetView: true,
+	PermVariableView: true, PermLibraryVariableSetView: true, PermReleaseView: true,
 	PermTaskView: true,
 }
 

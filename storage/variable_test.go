@@ -23,7 +23,7 @@ func newCipher(t *testing.T) *secrets.Cipher {
 	return c
 }
 
-func openTestWithCipher(t *testing.T, dir string, c *secrets.Cipher) *DB {
+func openWithCipher(t *testing.T, dir string, c *secrets.Cipher) *DB {
 	t.Helper()
 	d, err := Open(context.Background(), Options{Dir: dir, Cipher: c})
 	if err != nil {
@@ -58,7 +58,7 @@ func rawContains(t *testing.T, d *DB, s string) bool {
 
 func TestVariableSetLifecycle(t *testing.T) {
 	ctx := context.Background()
-	d := openTestWithCipher(t, t.TempDir(), newCipher(t))
+	d := openWithCipher(t, t.TempDir(), newCipher(t))
 	defer d.Close()
 	p := newProject(t, d, "Web")
 	env := &app.Environment{SpaceID: app.DefaultSpaceID, Name: "Production"}
@@ -146,7 +146,7 @@ func TestMasterKeyCheck(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	key := newCipher(t)
-	d := openTestWithCipher(t, dir, key)
+	d := openWithCipher(t, dir, key)
 	p := newProject(t, d, "Web")
 	vs, _ := d.FindVariableSetByID(ctx, "", p.VariableSetID)
 	vs.Variables = []app.Variable{{Name: "S", Value: "s3cr3t-value", IsSensitive: true}}
@@ -164,7 +164,7 @@ func TestMasterKeyCheck(t *testing.T) {
 		t.Fatalf("missing key: %v", err)
 	}
 	// The right key reopens and reads the value.
-	d = openTestWithCipher(t, dir, key)
+	d = openWithCipher(t, dir, key)
 	got, err := d.RevealVariableSet(ctx, "", p.VariableSetID)
 	if err != nil || got.Variables[0].Value != "s3cr3t-value" {
 		t.Fatalf("reopen: %+v, %v", got, err)
@@ -189,7 +189,7 @@ func TestMasterKeyCheck(t *testing.T) {
 	if _, err := Open(ctx, Options{Dir: dir, Cipher: key}); err == nil {
 		t.Fatal("the old key still opens the store after rotation")
 	}
-	d = openTestWithCipher(t, dir, next)
+	d = openWithCipher(t, dir, next)
 	defer d.Close()
 	for id, want := range map[string]string{p.VariableSetID: "s3cr3t-value", lib.VariableSetID: "lib-secret-value"} {
 		got, err := d.RevealVariableSet(ctx, "", id)
@@ -201,7 +201,7 @@ func TestMasterKeyCheck(t *testing.T) {
 
 func TestLibraryVariableSets(t *testing.T) {
 	ctx := context.Background()
-	d := openTestWithCipher(t, t.TempDir(), newCipher(t))
+	d := openWithCipher(t, t.TempDir(), newCipher(t))
 	defer d.Close()
 	lib := &app.LibraryVariableSet{SpaceID: app.DefaultSpaceID, Name: "Shared"}
 	if err := d.CreateLibraryVariableSet(ctx, lib); err != nil {
@@ -246,7 +246,7 @@ func TestLibraryVariableSets(t *testing.T) {
 
 func TestSensitiveWithoutCipherFailsClosed(t *testing.T) {
 	ctx := context.Background()
-	d := openTestWithCipher(t, t.TempDir(), nil)
+	d := openWithCipher(t, t.TempDir(), nil)
 	defer d.Close()
 	p := newProject(t, d, "Web")
 	vs, _ := d.FindVariableSetByID(ctx, "", p.VariableSetID)

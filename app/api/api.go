@@ -18,6 +18,7 @@ import (
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -30,13 +31,16 @@ type Services struct {
 	Projects      app.ProjectService
 	Channels      app.ChannelService
 	Processes     app.ProcessService
-	Variables     app.VariableService
-	Machines      app.MachineService
-	Users         app.UserService
-	Events        app.EventService
-	Tasks         app.TaskService
-	TaskLogs      app.TaskLogService
-	Auth          *auth.Authenticator
+	Releases      app.ReleaseService
+	// ReleaseCreator generates versions and picks package versions.
+	ReleaseCreator *releases.Service
+	Variables      app.VariableService
+	Machines       app.MachineService
+	Users          app.UserService
+	Events         app.EventService
+	Auth           *auth.Authenticator
+	Tasks          app.TaskService
+	TaskLogs       app.TaskLogService
 }
 
 // Handler serves the API.
@@ -139,7 +143,21 @@ func (h *Handler) routes() []route {
 		{method: "DELETE", path: "/projects/:id", spaced: true, handler: h.deleteProject, perm: app.PermProjectDelete},
 		{method: "GET", path: "/channels", spaced: true, handler: h.listChannels, perm: app.PermProjectView},
 		{method: "GET", path: "/channels/:id", spaced: true, handler: h.getChannel, perm: app.PermProjectView},
+		{method: "GET", path: "/channels/:id/releases", spaced: true, handler: h.channelReleases, perm: app.PermReleaseView},
 		{method: "GET", path: "/deploymentprocesses/:id", spaced: true, handler: h.getDeploymentProcess, perm: app.PermProjectView},
+		{method: "PUT", path: "/deploymentprocesses/:id", spaced: true, handler: h.updateDeploymentProcess, perm: app.PermProcessEdit},
+		{method: "GET", path: "/deploymentprocesses/:id/template", spaced: true, handler: h.processTemplate, perm: app.PermReleaseView},
+		{method: "GET", path: "/projects/:id/deploymentprocesses", spaced: true, handler: h.projectDeploymentProcess, perm: app.PermProjectView},
+		{method: "GET", path: "/projects/:id/deploymentprocesses/template", spaced: true, handler: h.projectProcessTemplate, perm: app.PermReleaseView},
+		{method: "GET", path: "/projects/:id/releases", spaced: true, handler: h.projectReleases, perm: app.PermReleaseView},
+		{method: "GET", path: "/projects/:id/releases/:version", spaced: true, handler: h.projectReleaseByVersion, perm: app.PermReleaseView},
+		{method: "GET", path: "/releases", spaced: true, handler: h.listReleases, perm: app.PermReleaseView},
+		{method: "POST", path: "/releases", spaced: true, handler: h.createRelease, perm: app.PermReleaseCreate},
+		{method: "POST", path: "/releases/create/v1", spaced: true, handler: h.createReleaseV1, perm: app.PermReleaseCreate},
+		{method: "GET", path: "/releases/:id", spaced: true, handler: h.getRelease, perm: app.PermReleaseView},
+		{method: "GET", path: "/releases/:id/deploymentprocess", spaced: true, handler: h.releaseProcessSnapshot, perm: app.PermReleaseView},
+		{method: "POST", path: "/releases/:id/snapshot-variables", spaced: true, handler: h.snapshotReleaseVariables, perm: app.PermReleaseCreate},
+		{method: "DELETE", path: "/releases/:id", spaced: true, handler: h.deleteRelease, perm: app.PermReleaseDelete},
 		{method: "GET", path: "/variables/preview", spaced: true, handler: h.previewVariables, perm: app.PermVariableView},
 		{method: "GET", path: "/variables/:id", spaced: true, handler: h.getVariableSet, perm: app.PermVariableView},
 		{method: "PUT", path: "/variables/:id", spaced: true, handler: h.updateVariableSet, perm: app.PermVariableEdit},

@@ -19,6 +19,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/argonautdeploy/argonaut/app/secrets"
 	"github.com/argonautdeploy/argonaut/app/tasks"
 	"github.com/argonautdeploy/argonaut/storage"
@@ -43,6 +44,10 @@ type Config struct {
 	MasterKey string
 	Logger    *slog.Logger
 	TaskConfig
+	// PackageVersions answers "latest version of a package" for release
+	// creation; nil = releases need explicit package versions. The package
+	// feed fills it.
+	PackageVersions app.PackageVersionSource
 }
 
 // Server is a running Argonaut server.
@@ -187,6 +192,7 @@ func (s *Server) routes(installationID string, secure bool) {
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
 		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
 		Tasks: s.Tasks, TaskLogs: s.DB,
+		Releases: s.DB, ReleaseCreator: s.releaseService(),
 	}, s.Version, installationID, secure)
 	s.observe() // first: request IDs, logging and metrics wrap every route
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
@@ -267,4 +273,9 @@ func (s *Server) installationID() (string, error) {
 		return "", fmt.Errorf("server: write installation id: %w", err)
 	}
 	return id, nil
+}
+
+// releaseService builds the release creator over the store.
+func (s *Server) releaseService() *releases.Service {
+	return &releases.Service{Projects: s.DB, Channels: s.DB, Processes: s.DB, Releases: s.DB, Feed: s.PackageVersions}
 }

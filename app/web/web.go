@@ -10,6 +10,7 @@ import (
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -20,10 +21,14 @@ type Services struct {
 	Lifecycles    app.LifecycleService
 	Projects      app.ProjectService
 	Channels      app.ChannelService
-	Variables     app.VariableService
-	Machines      app.MachineService
-	Users         app.UserService
-	Auth          *auth.Authenticator
+	Processes     app.ProcessService
+	Releases      app.ReleaseService
+	// ReleaseCreator generates versions and picks package versions.
+	ReleaseCreator *releases.Service
+	Variables      app.VariableService
+	Machines       app.MachineService
+	Users          app.UserService
+	Auth           *auth.Authenticator
 	// Setup creates the first administrator; nil when setup is not offered.
 	Setup Setup
 }
@@ -102,6 +107,15 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/app/projects/:slug", perm: app.PermProjectView, handler: h.project},
 		{method: "GET", path: "/app/projects/:slug/variables", perm: app.PermVariableView, handler: h.projectVariables},
 		{method: "GET", path: "/app/projects/:slug/variables/preview", perm: app.PermVariableView, handler: h.projectVariablesPreview},
+		{method: "GET", path: "/app/projects/:slug/process", perm: app.PermProjectView, handler: h.process},
+		{method: "GET", path: "/app/projects/:slug/process/steps/new", perm: app.PermProcessEdit, handler: h.stepNew},
+		{method: "POST", path: "/app/projects/:slug/process/steps", perm: app.PermProcessEdit, handler: h.stepCreate},
+		{method: "GET", path: "/app/projects/:slug/process/steps/:step", perm: app.PermProcessEdit, handler: h.stepEdit},
+		{method: "POST", path: "/app/projects/:slug/process/steps/:step", perm: app.PermProcessEdit, handler: h.stepUpdate},
+		{method: "POST", path: "/app/projects/:slug/process/steps/:step/:action", perm: app.PermProcessEdit, handler: h.stepChange},
+		{method: "GET", path: "/app/projects/:slug/releases/new", perm: app.PermReleaseCreate, handler: h.releaseNew},
+		{method: "POST", path: "/app/projects/:slug/releases", perm: app.PermReleaseCreate, handler: h.releaseCreate},
+		{method: "GET", path: "/app/releases/:id", perm: app.PermReleaseView, handler: h.release},
 		{method: "GET", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectSettings},
 		{method: "POST", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectUpdate},
 		{method: "GET", path: "/app/projects/:slug/delete", perm: app.PermProjectDelete, handler: h.projectDeletePage},
