@@ -46,6 +46,7 @@ type expression interface {
 // a text indexer [text], or a dynamic indexer [#{symbol}].
 type step struct {
 	text    string
+	key     string // foldKey(text), filled by the parser; "" means compute it
 	indexer bool
 	dynamic *symbolExpr // non-nil for [#{…}]
 	// nilIndex marks a dynamic indexer that resolved to a node without a
@@ -161,11 +162,50 @@ func (s *symbolExpr) echo(b *strings.Builder) {
 // same when their paths print the same, ignoring case.
 func (s *symbolExpr) foldedKey() string {
 	if s.key == "" {
-		var b strings.Builder
-		s.echo(&b)
-		s.key = "\x00" + foldKey(b.String())
+		s.key = s.computeKey()
 	}
 	return s.key
+}
+
+func (s *symbolExpr) computeKey() string {
+	// Fast path: a dotted path of plain steps, folded while it is written,
+	// in one allocation.
+	n := 1
+	for _, st := range s.steps {
+		if st.indexer || st.dynamic != nil {
+			n = -1
+			break
+		}
+		n += len(st.text) + 1
+	}
+	if n > 0 {
+		var b strings.Builder
+		b.Grow(n)
+		b.WriteByte(0)
+		for i, st := range s.steps {
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(st.folded())
+		}
+		return b.String()
+	}
+	var b strings.Builder
+	s.echo(&b)
+	return "\x00" + foldKey(b.String())
+}
+
+// folded returns the step's case-insensitive lookup key.
+func (st step) folded() string {
+	if st.key != "" || st.text == "" {
+		return st.key
+	}
+	return foldKey(st.text)
+}
+
+// plainStep is a step as the parser makes it, with its key folded once.
+func plainStep(text string, indexer bool) step {
+	return step{text: text, key: foldKey(text), indexer: indexer}
 }
 
 func (f *filterExpr) echo(b *strings.Builder) {
