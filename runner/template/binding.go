@@ -26,6 +26,7 @@ func leaf(s string) *binding { return &binding{item: &s} }
 // computed once under its sync.Once and never written again.
 type valueCache struct {
 	templateOnce sync.Once
+	templateDone atomic.Bool // set once nodes and plain are final
 	nodes        []node   // nil: not a template, or does not parse
 	plain        *binding // for a value that is not a template: the value as a childless leaf
 

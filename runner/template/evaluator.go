@@ -558,15 +558,18 @@ func (e *evaluator) evaluateValue(ctx *context, b *binding, rep *report) (*bindi
 // is then used as it is, as upstream does).
 func (e *evaluator) templateOf(b *binding) []node {
 	c := b.values()
-	c.templateOnce.Do(func() {
-		if strings.Contains(*b.item, "#{") {
-			if nodes, err := parseTemplate(*b.item, true); err == nil {
-				c.nodes = nodes
-				return
+	if !c.templateDone.Load() { // the check keeps the closure off the fast path
+		c.templateOnce.Do(func() {
+			defer c.templateDone.Store(true)
+			if strings.Contains(*b.item, "#{") {
+				if nodes, err := parseTemplate(*b.item, true); err == nil {
+					c.nodes = nodes
+					return
+				}
 			}
-		}
-		c.plain = &binding{item: b.item, cache: c}
-	})
+			c.plain = &binding{item: b.item, cache: c}
+		})
+	}
 	return c.nodes
 }
 
