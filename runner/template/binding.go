@@ -27,8 +27,8 @@ func leaf(s string) *binding { return &binding{item: &s} }
 type valueCache struct {
 	templateOnce sync.Once
 	templateDone atomic.Bool // set once nodes and plain are final
-	nodes        []node   // nil: not a template, or does not parse
-	plain        *binding // for a value that is not a template: the value as a childless leaf
+	nodes        []node      // nil: not a template, or does not parse
+	plain        *binding    // for a value that is not a template: the value as a childless leaf
 
 	jsonOnce sync.Once
 	jsonDone atomic.Bool
