@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/argonautdeploy/argonaut/runner/substitute"
 )
 
 type pkgEntry struct {
@@ -305,5 +307,50 @@ func TestExtractionErrorIsTyped(t *testing.T) {
 	res, _ := runPlan(t, r, packagePlan(step))
 	if !strings.Contains(res.Steps[0].Message, "extract package") {
 		t.Errorf("message %q", res.Steps[0].Message)
+	}
+}
+
+// TestPackageStepEncodingsAndFormats runs a package step whose files are
+// UTF-16 and UTF-8-with-BOM templates, a YAML file and a .properties file:
+// substitution keeps each file's encoding, structured configuration picks
+// the format by extension, and an unresolved token is only a warning when
+// the step says to ignore replacement errors.
+func TestPackageStepEncodingsAndFormats(t *testing.T) {
+	utf16le := substitute.Encode("host=#{DbHost} ü\r\n", substitute.UTF16LE)
+	entries := append(slices.Clone(appPackage),
+		pkgEntry{name: "conf/wide.conf", body: string(utf16le), mode: 0o644},
+		pkgEntry{name: "conf/bom.conf", body: "\xef\xbb\xbfport=#{Port} #{Missing}\n", mode: 0o644},
+		pkgEntry{name: "config/app.yaml", body: "# settings\nlogging:\n  logLevel:\n    default: Warning # keep\nport: 80\n", mode: 0o644},
+		pkgEntry{name: "config/db.properties", body: "# db\ndbhost = old\nport=80\n", mode: 0o644},
+	)
+	r, step := packageFixture(t, "Acme.Web.1.2.3.tar.gz", buildTarGz(t, entries))
+	step.Properties.StructuredConfigFiles = []string{"*.json", "config/*"}
+	step.Properties.IgnoreVariableReplacementErrors = true
+	res, rec := runPlan(t, r, packagePlan(step))
+	if res.Outcome != Succeeded {
+		t.Fatalf("outcome %s %+v\n%s", res.Outcome, res.Steps, strings.Join(rec.logs(""), "\n"))
+	}
+	dir := filepath.Join(r.ApplicationsDir, "Production", "Acme.Web", "1.2.3")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got, want := read("conf/wide.conf"), string(substitute.Encode("host=db.internal ü\r\n", substitute.UTF16LE)); got != want {
+		t.Errorf("UTF-16 file = %q, want %q", got, want)
+	}
+	if got := read("conf/bom.conf"); got != "\xef\xbb\xbfport=8080 #{Missing}\n" {
+		t.Errorf("BOM file = %q", got)
+	}
+	if got := read("config/app.yaml"); got != "# settings\nlogging:\n  logLevel:\n    default: Debug # keep\nport: 8080\n" {
+		t.Errorf("YAML = %q", got)
+	}
+	if got := read("config/db.properties"); got != "# db\ndbhost = db.internal\nport=8080\n" {
+		t.Errorf("properties = %q", got)
+	}
+	if !containsLine(rec.logs(""), "conf/bom.conf: The following tokens were unable to be evaluated: '#{Missing}'") {
+		t.Errorf("no warning for the unresolved token:\n%s", strings.Join(rec.logs(""), "\n"))
 	}
 }
