@@ -154,6 +154,9 @@ func TestVariableEditorOverHTTP(t *testing.T) {
 	if p := mustPage(t, c, base); !strings.Contains(p, "Library set: Shared &lt;settings&gt;") || !strings.Contains(p, "mail.internal") {
 		t.Error("the project's variables page does not show the included set")
 	}
+	if p := mustPage(t, c, w.s.URL+"/app/projects/"+w.project.Slug+"/settings"); !strings.Contains(p, "includes 1 library variable set.") || !strings.Contains(p, `data-testid="project-libraries"`) {
+		t.Error("the project settings do not show the included set count and the link to change it")
+	}
 	resp, _ = post(projectPath+"/libraries", url.Values{"library": {"LibraryVariableSets-999"}})
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("including an unknown set: %d, want 400", resp.StatusCode)
