@@ -56,8 +56,10 @@ type step struct {
 
 // symbolExpr is a variable path such as Octopus.Action[Name].Value.
 type symbolExpr struct {
-	steps []step
-	key   string // cached folded echo, used for cycle detection
+	steps  []step
+	key    string  // cached folded echo, used for cycle detection
+	keyed  bool    // key is set
+	inline [1]step // backing array of steps for one-step symbols
 }
 
 // filterExpr applies a filter to the result of arg (nil arg = empty left side).
@@ -161,16 +163,19 @@ func (s *symbolExpr) echo(b *strings.Builder) {
 // foldedKey identifies the symbol for cycle detection: two symbols are the
 // same when their paths print the same, ignoring case.
 func (s *symbolExpr) foldedKey() string {
-	if s.key == "" {
-		s.key = s.computeKey()
+	if !s.keyed {
+		s.key, s.keyed = s.computeKey(), true
 	}
 	return s.key
 }
 
 func (s *symbolExpr) computeKey() string {
-	// Fast path: a dotted path of plain steps, folded while it is written,
-	// in one allocation.
-	n := 1
+	// Fast paths: one plain step is its own folded text; a dotted path of
+	// plain steps is folded while it is written, in one allocation.
+	if len(s.steps) == 1 && !s.steps[0].indexer && s.steps[0].dynamic == nil {
+		return s.steps[0].folded()
+	}
+	n := 0
 	for _, st := range s.steps {
 		if st.indexer || st.dynamic != nil {
 			n = -1
@@ -181,7 +186,6 @@ func (s *symbolExpr) computeKey() string {
 	if n > 0 {
 		var b strings.Builder
 		b.Grow(n)
-		b.WriteByte(0)
 		for i, st := range s.steps {
 			if i > 0 {
 				b.WriteByte('.')
@@ -192,7 +196,7 @@ func (s *symbolExpr) computeKey() string {
 	}
 	var b strings.Builder
 	s.echo(&b)
-	return "\x00" + foldKey(b.String())
+	return foldKey(b.String())
 }
 
 // folded returns the step's case-insensitive lookup key.

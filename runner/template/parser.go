@@ -325,7 +325,9 @@ func (p *parser) symbolSteps(pos int) (*symbolExpr, int, bool) {
 	if !ok {
 		return nil, pos, false
 	}
-	sym := &symbolExpr{steps: []step{plainStep(first, false)}}
+	sym := &symbolExpr{}
+	sym.inline[0] = plainStep(first, false)
+	sym.steps = sym.inline[:1:1]
 	for pos < len(p.src) {
 		switch p.src[pos] {
 		case '.':
