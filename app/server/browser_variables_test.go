@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,6 +52,9 @@ func testSensitiveVariableFlow(t *testing.T, ctx context.Context) {
 		waitText("variable-scope", "Environment: Production"),
 	)
 	do(t, ctx, "reload the variables page", chromedp.Reload(), waitText("variable-name", "Db.Password"))
+	if dir := os.Getenv("ARGONAUT_SCREENSHOTS"); dir != "" {
+		shoot(t, ctx, filepath.Join(dir, "portal-variables.png"))
+	}
 	if strings.Contains(html("read the grid"), secret) {
 		t.Fatal("the secret is in the variables page after a reload")
 	}
@@ -57,6 +62,9 @@ func testSensitiveVariableFlow(t *testing.T, ctx context.Context) {
 		chromedp.Click(testid("variable-edit")),
 		chromedp.WaitVisible(testid("value-unchanged-hint")),
 	)
+	if dir := os.Getenv("ARGONAUT_SCREENSHOTS"); dir != "" {
+		shoot(t, ctx, filepath.Join(dir, "portal-variable-edit.png"))
+	}
 	if v := run(t, ctx, "read the value field", chromedp.Value(testid("field-value"))); v != "" {
 		t.Errorf("the edit form's value field holds %q", v)
 	}
