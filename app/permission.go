@@ -26,6 +26,10 @@ const (
 	PermUserView          Permission = "UserView"
 	PermUserEdit          Permission = "UserEdit"
 	PermEventView         Permission = "EventView"
+
+	PermBuiltInFeedView       Permission = "BuiltInFeedView"
+	PermBuiltInFeedPush       Permission = "BuiltInFeedPush"
+	PermBuiltInFeedAdminister Permission = "BuiltInFeedAdminister"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -33,6 +37,7 @@ const (
 var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
+	PermBuiltInFeedView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;

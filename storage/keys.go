@@ -19,6 +19,14 @@ import (
 //	uniq    | uniq\0 <Kind>\0 <index>\0 <value>\0            | u64 n of the owner (unique index)
 //	idx     | idx\0 <Kind>\0 <index>\0 <value>\0 <n:u64>     | empty (non-unique index)
 //	sess    | sess\0 <token sha256 hex>\0                    | JSON session record (Badger TTL = expiry)
+//	blob    | blob\0 <sha256 hex>\0                          | u64: package records referring to the blob
+//	feed    | feed\0 <spaceId>\0                             | JSON built-in feed settings of the space
+//
+// Packages (kind "Packages") are numbered like other records; their
+// unique indexes are "version" (<space>/<package id>/<normalized version>)
+// and "id" (<space>/packages-<id>.<version>), and "package" (<space>/<package
+// id>) lists the versions of one package. A blob file is removed only when
+// its blob\0 count reaches zero (see storage/package.go).
 //
 // Kinds are the app.Kind* collection names ("Environments", "Projects", …)
 // plus "DeploymentProcesses" and "VariableSets", which are numbered by the
@@ -63,6 +71,12 @@ func idxPrefix(kind, index, value string) key {
 }
 
 func sessionKey(hash string) key { return family("sess").str(hash) }
+
+func blobRefKey(sha string) key { return family("blob").str(sha) }
+
+func blobRefPrefix() key { return family("blob") }
+
+func feedSettingsKey(spaceID string) key { return family("feed").str(spaceID) }
 
 // fold makes index values case-insensitive.
 func fold(s string) string { return strings.ToLower(s) }
