@@ -30,6 +30,7 @@ type Services struct {
 	Machines      app.MachineService
 	Users         app.UserService
 	Events        app.EventService
+	Packages      app.PackageService
 	Auth          *auth.Authenticator
 }
 
@@ -57,19 +58,26 @@ type route struct {
 	handler fiber.Handler
 	// anonymous routes need no sign-in (root document, login).
 	anonymous bool
+	// streamBody routes read the request body as a stream and enforce their
+	// own size limit; every other route is held to fiber's BodyLimit.
+	streamBody bool
 }
 
 // Register mounts every API route on r. All routes are listed in routes().
 func (h *Handler) Register(r fiber.Router) {
 	api := r.Group("/api")
 	for _, rt := range h.routes() {
+		body := fiber.Handler(limitBody)
+		if rt.streamBody {
+			body = drainUpload
+		}
 		handlers := []fiber.Handler{h.authenticate(rt.anonymous), h.authorize(rt.perm)}
 		if rt.spaced {
-			api.Add(rt.method, "/:space<regex(^(?i)spaces-[0-9]+$)>"+rt.path, append([]fiber.Handler{h.resolveSpace}, append(handlers, rt.handler)...)...)
-			api.Add(rt.method, rt.path, append([]fiber.Handler{h.defaultSpace}, append(handlers, rt.handler)...)...)
+			api.Add(rt.method, "/:space<regex(^(?i)spaces-[0-9]+$)>"+rt.path, append([]fiber.Handler{body, h.resolveSpace}, append(handlers, rt.handler)...)...)
+			api.Add(rt.method, rt.path, append([]fiber.Handler{body, h.defaultSpace}, append(handlers, rt.handler)...)...)
 			continue
 		}
-		api.Add(rt.method, rt.path, append(handlers, rt.handler)...)
+		api.Add(rt.method, rt.path, append([]fiber.Handler{body}, append(handlers, rt.handler)...)...)
 	}
 	api.Use(func(c *fiber.Ctx) error {
 		return app.Errorf(app.ENOTFOUND, "The API endpoint '%s %s' does not exist.", c.Method(), c.Path())
@@ -145,6 +153,20 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/machineroles/all", spaced: true, handler: h.machineRoles, perm: app.PermMachineView},
 
 		{method: "GET", path: "/events", handler: h.listEvents, perm: app.PermEventView},
+
+		{method: "POST", path: "/packages/raw", spaced: true, handler: h.pushPackage, perm: app.PermBuiltInFeedPush, streamBody: true},
+		{method: "GET", path: "/packages", spaced: true, handler: h.listPackages, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/packages/versions", spaced: true, handler: h.packageVersions, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/packages/:id", spaced: true, handler: h.getPackage, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/packages/:id/raw", spaced: true, handler: h.downloadPackage, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/packages/:id/:version/delta-signature", spaced: true, handler: h.deltaSignature, perm: app.PermBuiltInFeedView},
+		{method: "DELETE", path: "/packages/:id", spaced: true, handler: h.deletePackage, perm: app.PermBuiltInFeedAdminister},
+		{method: "GET", path: "/feeds", spaced: true, handler: h.listFeeds, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/feeds/all", spaced: true, handler: h.allFeeds, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/feeds/:id", spaced: true, handler: h.getFeed, perm: app.PermBuiltInFeedView},
+		{method: "PUT", path: "/feeds/:id", spaced: true, handler: h.updateFeed, perm: app.PermBuiltInFeedAdminister},
+		{method: "GET", path: "/feeds/:id/packages/versions", spaced: true, handler: h.feedPackageVersions, perm: app.PermBuiltInFeedView},
+		{method: "POST", path: "/feeds/:id/retention/run", spaced: true, handler: h.runRetention, perm: app.PermBuiltInFeedAdminister},
 	}
 }
 

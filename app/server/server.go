@@ -18,6 +18,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/feed"
 	"github.com/argonautdeploy/argonaut/storage"
 	"github.com/gofiber/fiber/v2"
 )
@@ -35,6 +36,10 @@ type Config struct {
 	MaxBodyBytes  int
 	Version       string
 	Logger        *slog.Logger
+
+	// MaxPackageBytes is the largest package the built-in feed accepts
+	// (0 = 10 GiB). Uploads stream, so MaxBodyBytes does not apply to them.
+	MaxPackageBytes int64
 }
 
 // Server is a running Argonaut server.
@@ -42,6 +47,7 @@ type Server struct {
 	Config
 	DB   *storage.DB
 	Auth *auth.Authenticator
+	Feed *feed.Service
 
 	// URL is where the server can be reached (PublicURL or derived from the listener).
 	URL string
@@ -94,6 +100,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	} else if n > 0 {
 		s.log.Warn("removed interrupted uploads", "count", n)
 	}
+	if _, err := s.DB.ReconcilePackages(ctx); err != nil {
+		return err
+	}
 	s.Auth = auth.NewAuthenticator(s.DB)
 	if err := s.ensureAdmin(ctx); err != nil {
 		return err
@@ -132,7 +141,14 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          api.ErrorHandler(s.log),
 		AppName:               "Argonaut",
+
+		// Multipart bodies are parsed by the handlers that want them, as a
+		// stream: fasthttp's pre-parse would spool a package to os.TempDir
+		// before any handler or limit could look at it.
+		DisablePreParseMultipartForm: true,
 	})
+	s.Feed = feed.New(s.log, s.DB, s.DB, feed.Config{MaxPackageSize: s.MaxPackageBytes, Validator: feed.ArchiveValidator()})
+	s.Feed.Start()
 	s.routes(installationID, tlsConfig != nil)
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.fib.Listener(s.ln) }()
@@ -143,7 +159,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 func (s *Server) routes(installationID string, secure bool) {
 	h := api.New(s.log, api.Services{
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
-		Channels: s.DB, Processes: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
+		Channels: s.DB, Processes: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Packages: s.Feed, Auth: s.Auth,
 	}, s.Version, installationID, secure)
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.fib.Get("/readyz", func(c *fiber.Ctx) error {
@@ -162,7 +178,14 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		errs = append(errs, s.fib.ShutdownWithContext(ctx))
+		// fasthttp closes only the listeners its Serve has registered; one
+		// Close right after Open can come first, so close ours too (an
+		// error here just means it is closed already).
+		s.ln.Close()
 		<-s.done
+	}
+	if s.Feed != nil {
+		s.Feed.Close()
 	}
 	if s.DB != nil {
 		errs = append(errs, s.DB.Close())
