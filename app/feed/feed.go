@@ -113,7 +113,9 @@ func ParseFileName(name string) (version.FileName, string, error) {
 		return bad("the extension must be one of " + strings.Join(version.SupportedExtensions, ", ") + ".")
 	}
 	fn, err := version.ParseFileName(name)
-	if err != nil {
+	// The cache form (Id@SVersion@Buster.ext) is what Octopus writes into
+	// package caches, not what anyone pushes.
+	if err != nil || strings.Contains(name, "@") {
 		return bad("expected <PackageId>.<Version>" + ext + ", such as Acme.Web.1.2.0" + ext + ".")
 	}
 	if !strings.EqualFold(fn.Extension, ext) {

@@ -663,3 +663,29 @@ func TestMaxPackageSize(t *testing.T) {
 		t.Fatalf("under the limit: %d %s", r.status, r.body)
 	}
 }
+
+func TestRetentionRunOverHTTP(t *testing.T) {
+	s := startFeedServer(t, server.Config{})
+	for _, v := range []string{"1.0.0", "3.0.0", "2.0.0"} {
+		if r := s.push(t, "", "Acme.Ret."+v+".zip", bytes.NewReader([]byte("PK"+v)), ""); r.status != 201 {
+			t.Fatalf("push %s: %d", v, r.status)
+		}
+	}
+	if r := s.do(t, "PUT", "/api/Spaces-1/feeds/feeds-builtin", strings.NewReader(`{"PackageRetentionVersionsToKeep":-1}`), nil); r.status != 400 {
+		t.Fatalf("negative setting: %d", r.status)
+	}
+	if r := s.do(t, "PUT", "/api/Spaces-1/feeds/feeds-builtin", strings.NewReader(`{"PackageRetentionVersionsToKeep":1}`), nil); r.status != 200 {
+		t.Fatalf("put feed: %d %s", r.status, r.body)
+	}
+	var run struct{ Removed []packageDTO }
+	r := s.do(t, "POST", "/api/Spaces-1/feeds/feeds-builtin/retention/run", nil, nil)
+	r.decode(t, &run)
+	if r.status != 200 || len(run.Removed) != 2 {
+		t.Fatalf("retention run: %d %s", r.status, r.body)
+	}
+	var list struct{ Items []packageDTO }
+	s.do(t, "GET", "/api/Spaces-1/packages", nil, nil).decode(t, &list)
+	if len(list.Items) != 1 || list.Items[0].Version != "3.0.0" {
+		t.Fatalf("after retention: %+v", list.Items)
+	}
+}
