@@ -27,6 +27,11 @@ const (
 	PermUserEdit          Permission = "UserEdit"
 	PermEventView         Permission = "EventView"
 
+	PermVariableView           Permission = "VariableView"
+	PermVariableEdit           Permission = "VariableEdit"
+	PermLibraryVariableSetView Permission = "LibraryVariableSetView"
+	PermLibraryVariableSetEdit Permission = "LibraryVariableSetEdit"
+
 	PermBuiltInFeedView       Permission = "BuiltInFeedView"
 	PermBuiltInFeedPush       Permission = "BuiltInFeedPush"
 	PermBuiltInFeedAdminister Permission = "BuiltInFeedAdminister"
@@ -37,6 +42,7 @@ const (
 var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
+	PermVariableView: true, PermLibraryVariableSetView: true,
 	PermBuiltInFeedView: true,
 }
 

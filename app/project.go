@@ -130,30 +130,7 @@ type Action struct {
 	Properties map[string]string
 }
 
-// VariableSet holds the variables of a project or library variable set.
-type VariableSet struct {
-	ID        string
-	SpaceID   string
-	OwnerID   string
-	Version   int
-	Variables []Variable
-	Audit
-}
-
-// Variable is one named value with its scope. The variables issue gives it
-// its full rules; sensitive values are never stored in clear.
-type Variable struct {
-	ID          string
-	Name        string
-	Value       string
-	Description string
-	Type        string
-	IsSensitive bool
-	Scope       map[string][]string
-}
-
-// ProcessService reads deployment processes and variable sets of projects.
+// ProcessService reads deployment processes of projects.
 type ProcessService interface {
 	FindDeploymentProcessByID(ctx context.Context, spaceID, id string) (*DeploymentProcess, error)
-	FindVariableSetByID(ctx context.Context, spaceID, id string) (*VariableSet, error)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/secrets"
 	"github.com/dgraph-io/badger/v4"
 )
 
@@ -33,14 +34,23 @@ type Options struct {
 	GCInterval time.Duration
 	// Now returns the current time; nil means time.Now. Tests pin it.
 	Now func() time.Time
+	// Cipher seals sensitive values under the master key. Open verifies it
+	// against the key check value in the store and fails closed on a
+	// mismatch. nil means sensitive values can be neither stored nor read.
+	Cipher *secrets.Cipher
+	// KeyGenerated says the key was generated for this start (no key file,
+	// none configured): an existing store with encrypted values then gets
+	// a "key missing" error rather than "wrong key".
+	KeyGenerated bool
 }
 
 // DB is an open store. Its methods are safe for concurrent use.
 type DB struct {
-	db    *badger.DB
-	log   *slog.Logger
-	now   func() time.Time
-	Blobs *Blobs
+	db     *badger.DB
+	cipher *secrets.Cipher
+	log    *slog.Logger
+	now    func() time.Time
+	Blobs  *Blobs
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -85,10 +95,16 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		bdb.Close()
 		return nil, err
 	}
-	d := &DB{db: bdb, log: opts.Logger, now: opts.Now, Blobs: blobs, stop: make(chan struct{})}
+	d := &DB{db: bdb, cipher: opts.Cipher, log: opts.Logger, now: opts.Now, Blobs: blobs, stop: make(chan struct{})}
 	if err := d.migrate(ctx); err != nil {
 		bdb.Close()
 		return nil, err
+	}
+	if d.cipher != nil {
+		if err := d.verifyMasterKey(ctx, opts.KeyGenerated); err != nil {
+			bdb.Close()
+			return nil, err
+		}
 	}
 	d.wg.Add(1)
 	go d.gcLoop(opts.GCInterval)

@@ -86,7 +86,11 @@ func (d *DB) CreateEnvironment(ctx context.Context, e *app.Environment) error {
 		return err
 	}
 	rec := environmentFromApp(e)
+	// prepare may run more than once (conflict retries), so it starts from
+	// the caller's SortOrder every time instead of the last attempt's.
+	requested := rec.SortOrder
 	n, err := createRecord(ctx, d, environmentKind, rec, func(txn *badger.Txn, _ uint64) error {
+		rec.SortOrder = requested
 		if rec.SortOrder != 0 {
 			return nil
 		}

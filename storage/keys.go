@@ -30,7 +30,9 @@ import (
 //
 // Kinds are the app.Kind* collection names ("Environments", "Projects", …)
 // plus "DeploymentProcesses" and "VariableSets", which are numbered by the
-// project that owns them. Unique index values are case-folded and prefixed
+// project that owns them, and "LibraryVariableSetVariables", numbered by its
+// library variable set. meta\0master-key-check\0 holds the master key check
+// value (JSON string, sealed under the key). Unique index values are case-folded and prefixed
 // with the space ID where names are unique per space.
 type key []byte
 

@@ -83,7 +83,7 @@ func seedDefaults(d *DB, txn *badger.Txn) error {
 			Name: "Default Project Group", Slug: "default-project-group", stamps: stamps{Created: now, Modified: now}}},
 		{app.KindLifecycle, lifecycles, &lifecycleRecord{V: schemaVersion, SpaceID: app.DefaultSpaceID,
 			Name: "Default Lifecycle", Slug: "default-lifecycle", stamps: stamps{Created: now, Modified: now},
-			ReleaseRetention: retentionRecord{ShouldKeepForever: true, Unit: app.RetentionUnitDays},
+			ReleaseRetention:  retentionRecord{ShouldKeepForever: true, Unit: app.RetentionUnitDays},
 			TentacleRetention: retentionRecord{ShouldKeepForever: true, Unit: app.RetentionUnitDays}}},
 	}
 	for _, s := range seed {

@@ -134,27 +134,6 @@ type actionRecord struct {
 
 func (r *processRecord) indexes() []indexEntry { return nil }
 
-// variableSetRecord is the stored form of a variable set, numbered by its owner.
-type variableSetRecord struct {
-	V         int              `json:"v"`
-	SpaceID   string           `json:"space_id"`
-	Version   int              `json:"version"`
-	Variables []variableRecord `json:"variables"`
-	stamps
-}
-
-type variableRecord struct {
-	ID          string              `json:"id"`
-	Name        string              `json:"name"`
-	Value       string              `json:"value,omitempty"`
-	Description string              `json:"description,omitempty"`
-	Type        string              `json:"type"`
-	IsSensitive bool                `json:"is_sensitive,omitempty"`
-	Scope       map[string][]string `json:"scope,omitempty"`
-}
-
-func (r *variableSetRecord) indexes() []indexEntry { return nil }
-
 const (
 	kindProcess     = "DeploymentProcesses"
 	kindVariableSet = "VariableSets"
@@ -223,7 +202,7 @@ func checkProjectRefs(txn *badger.Txn, r *projectRecord) error {
 	if _, _, err := findRecord[projectGroupRecord](txn, projectGroupKind, r.SpaceID, r.ProjectGroupID); err != nil {
 		return app.Invalid("The project group '" + r.ProjectGroupID + "' does not exist.")
 	}
-	return nil
+	return checkLibraryRefs(txn, r.SpaceID, r.LibraryVariableSetIDs)
 }
 
 // CreateProject implements app.ProjectService: the project, its deployment
@@ -238,9 +217,21 @@ func (d *DB) CreateProject(ctx context.Context, p *app.Project) error {
 	}
 	now := d.now().UTC()
 	_, by := app.ActorName(ctx)
+	// A slug the caller chose must be free; one derived from the name is
+	// made unique instead, because slugs outlive renames: after renaming
+	// "Web" to "Site", a new project called "Web" must still be possible.
+	derivedSlug := p.Slug == ""
+	baseSlug := rec.Slug
 	n, err := createRecord(ctx, d, projectKind, rec, func(txn *badger.Txn, pn uint64) error {
 		if err := checkProjectRefs(txn, rec); err != nil {
 			return err
+		}
+		if derivedSlug {
+			slug, err := freeProjectSlug(txn, rec.SpaceID, baseSlug)
+			if err != nil {
+				return err
+			}
+			rec.Slug = slug
 		}
 		projectID := app.FormatID(app.KindProject, pn)
 		cn, err := nextID(txn, app.KindChannel)
@@ -268,14 +259,33 @@ func (d *DB) CreateProject(ctx context.Context, p *app.Project) error {
 	return nil
 }
 
-// UpdateProject implements app.ProjectService.
+// freeProjectSlug returns base, or base-2, base-3, … whichever is not yet
+// taken in the space.
+func freeProjectSlug(txn *badger.Txn, spaceID, base string) (string, error) {
+	slug := base
+	for i := 2; ; i++ {
+		_, taken, err := projects.lookup(txn, "slug", spaceID+"/"+slug)
+		if err != nil || !taken {
+			return slug, err
+		}
+		slug = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// UpdateProject implements app.ProjectService. An empty Slug keeps the
+// current one: slugs are stable across renames, as in Octopus, so links and
+// scripts that use them keep working.
 func (d *DB) UpdateProject(ctx context.Context, p *app.Project) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	keepSlug := p.Slug == ""
 	rec := projectFromApp(p)
 	n, err := updateRecord(ctx, d, projectKind, p.SpaceID, p.ID, rec, func(txn *badger.Txn, old *projectRecord) error {
 		rec.SpaceID = old.SpaceID
+		if keepSlug {
+			rec.Slug = old.Slug
+		}
 		return checkProjectRefs(txn, rec)
 	})
 	if err != nil {
@@ -375,30 +385,6 @@ func (d *DB) FindDeploymentProcessByID(ctx context.Context, spaceID, id string) 
 				IsDisabled: a.IsDisabled, IsRequired: a.IsRequired, Properties: a.Properties})
 		}
 		out.Steps = append(out.Steps, st)
-	}
-	return out, nil
-}
-
-// FindVariableSetByID implements app.ProcessService.
-func (d *DB) FindVariableSetByID(ctx context.Context, spaceID, id string) (*app.VariableSet, error) {
-	ownerID, ok := strings.CutPrefix(id, "variableset-")
-	n, ok2 := app.ParseID(app.KindProject, ownerID)
-	if !ok || !ok2 {
-		return nil, app.NotFound(id)
-	}
-	var r variableSetRecord
-	if err := d.view(func(txn *badger.Txn) error { return variableSets.get(txn, n, id, &r) }); err != nil {
-		return nil, err
-	}
-	if spaceID != "" && r.SpaceID != spaceID {
-		return nil, app.NotFound(id)
-	}
-	oid := app.FormatID(app.KindProject, n)
-	out := &app.VariableSet{ID: app.VariableSetID(oid), SpaceID: r.SpaceID, OwnerID: oid, Version: r.Version,
-		Variables: []app.Variable{}, Audit: r.audit()}
-	for _, v := range r.Variables {
-		out.Variables = append(out.Variables, app.Variable{ID: v.ID, Name: v.Name, Value: v.Value,
-			Description: v.Description, Type: v.Type, IsSensitive: v.IsSensitive, Scope: v.Scope})
 	}
 	return out, nil
 }

@@ -171,14 +171,14 @@ func parseID(kind, id string) (uint64, error) {
 
 // eventRecord is one audit log entry (kind Events).
 type eventRecord struct {
-	V         int       `json:"v"`
-	SpaceID   string    `json:"space_id,omitempty"`
-	Category  string    `json:"category"`
-	Message   string    `json:"message"`
-	Related   []string  `json:"related,omitempty"`
-	UserID    string    `json:"user_id"`
-	Username  string    `json:"username"`
-	Occurred  time.Time `json:"occurred"`
+	V        int       `json:"v"`
+	SpaceID  string    `json:"space_id,omitempty"`
+	Category string    `json:"category"`
+	Message  string    `json:"message"`
+	Related  []string  `json:"related,omitempty"`
+	UserID   string    `json:"user_id"`
+	Username string    `json:"username"`
+	Occurred time.Time `json:"occurred"`
 }
 
 func (e *eventRecord) indexes() []indexEntry {

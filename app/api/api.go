@@ -4,11 +4,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +30,7 @@ type Services struct {
 	Projects      app.ProjectService
 	Channels      app.ChannelService
 	Processes     app.ProcessService
+	Variables     app.VariableService
 	Machines      app.MachineService
 	Users         app.UserService
 	Events        app.EventService
@@ -58,26 +62,19 @@ type route struct {
 	handler fiber.Handler
 	// anonymous routes need no sign-in (root document, login).
 	anonymous bool
-	// streamBody routes read the request body as a stream and enforce their
-	// own size limit; every other route is held to fiber's BodyLimit.
-	streamBody bool
 }
 
 // Register mounts every API route on r. All routes are listed in routes().
 func (h *Handler) Register(r fiber.Router) {
 	api := r.Group("/api")
 	for _, rt := range h.routes() {
-		body := fiber.Handler(limitBody)
-		if rt.streamBody {
-			body = drainUpload
-		}
 		handlers := []fiber.Handler{h.authenticate(rt.anonymous), h.authorize(rt.perm)}
 		if rt.spaced {
-			api.Add(rt.method, "/:space<regex(^(?i)spaces-[0-9]+$)>"+rt.path, append([]fiber.Handler{body, h.resolveSpace}, append(handlers, rt.handler)...)...)
-			api.Add(rt.method, rt.path, append([]fiber.Handler{body, h.defaultSpace}, append(handlers, rt.handler)...)...)
+			api.Add(rt.method, "/:space<regex(^(?i)spaces-[0-9]+$)>"+rt.path, append([]fiber.Handler{h.resolveSpace}, append(handlers, rt.handler)...)...)
+			api.Add(rt.method, rt.path, append([]fiber.Handler{h.defaultSpace}, append(handlers, rt.handler)...)...)
 			continue
 		}
-		api.Add(rt.method, rt.path, append([]fiber.Handler{body}, append(handlers, rt.handler)...)...)
+		api.Add(rt.method, rt.path, append(handlers, rt.handler)...)
 	}
 	api.Use(func(c *fiber.Ctx) error {
 		return app.Errorf(app.ENOTFOUND, "The API endpoint '%s %s' does not exist.", c.Method(), c.Path())
@@ -142,7 +139,15 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/channels", spaced: true, handler: h.listChannels, perm: app.PermProjectView},
 		{method: "GET", path: "/channels/:id", spaced: true, handler: h.getChannel, perm: app.PermProjectView},
 		{method: "GET", path: "/deploymentprocesses/:id", spaced: true, handler: h.getDeploymentProcess, perm: app.PermProjectView},
-		{method: "GET", path: "/variables/:id", spaced: true, handler: h.getVariableSet, perm: app.PermProjectView},
+		{method: "GET", path: "/variables/preview", spaced: true, handler: h.previewVariables, perm: app.PermVariableView},
+		{method: "GET", path: "/variables/:id", spaced: true, handler: h.getVariableSet, perm: app.PermVariableView},
+		{method: "PUT", path: "/variables/:id", spaced: true, handler: h.updateVariableSet, perm: app.PermVariableEdit},
+		{method: "GET", path: "/libraryvariablesets", spaced: true, handler: h.listLibraryVariableSets, perm: app.PermLibraryVariableSetView},
+		{method: "GET", path: "/libraryvariablesets/all", spaced: true, handler: h.allLibraryVariableSets, perm: app.PermLibraryVariableSetView},
+		{method: "POST", path: "/libraryvariablesets", spaced: true, handler: h.createLibraryVariableSet, perm: app.PermLibraryVariableSetEdit},
+		{method: "GET", path: "/libraryvariablesets/:id", spaced: true, handler: h.getLibraryVariableSet, perm: app.PermLibraryVariableSetView},
+		{method: "PUT", path: "/libraryvariablesets/:id", spaced: true, handler: h.updateLibraryVariableSet, perm: app.PermLibraryVariableSetEdit},
+		{method: "DELETE", path: "/libraryvariablesets/:id", spaced: true, handler: h.deleteLibraryVariableSet, perm: app.PermLibraryVariableSetEdit},
 
 		{method: "GET", path: "/machines", spaced: true, handler: h.listMachines, perm: app.PermMachineView},
 		{method: "GET", path: "/machines/all", spaced: true, handler: h.allMachines, perm: app.PermMachineView},
@@ -154,7 +159,7 @@ func (h *Handler) routes() []route {
 
 		{method: "GET", path: "/events", handler: h.listEvents, perm: app.PermEventView},
 
-		{method: "POST", path: "/packages/raw", spaced: true, handler: h.pushPackage, perm: app.PermBuiltInFeedPush, streamBody: true},
+		{method: "POST", path: "/packages/raw", spaced: true, handler: h.pushPackage, perm: app.PermBuiltInFeedPush},
 		{method: "GET", path: "/packages", spaced: true, handler: h.listPackages, perm: app.PermBuiltInFeedView},
 		{method: "GET", path: "/packages/versions", spaced: true, handler: h.packageVersions, perm: app.PermBuiltInFeedView},
 		{method: "GET", path: "/packages/:id", spaced: true, handler: h.getPackage, perm: app.PermBuiltInFeedView},
@@ -232,7 +237,10 @@ func StatusOf(code string) int {
 // JSON and wrongly typed fields are 400s naming the problem. Unknown fields
 // are ignored, because Octopus clients send many we do not model.
 func decode(c *fiber.Ctx, v any) error {
-	body := c.Body()
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return app.Invalid("The request body is empty; a JSON document is required.")
 	}
@@ -249,6 +257,81 @@ func decode(c *fiber.Ctx, v any) error {
 		}
 	}
 	return nil
+}
+
+// maxDrain is how much of an unread request body FinishBody reads to keep a
+// connection usable; beyond it the connection is closed instead.
+const maxDrain = 64 << 10
+
+// FinishBody makes sure no unread request body stays on a kept-alive
+// connection. With streamed request bodies fasthttp leaves whatever a handler
+// did not read (a 401 before an upload was read, a 413 after the limit) in
+// the connection and parses it as the next request: a desync that turns a
+// body into a smuggled request behind a proxy. Small leftovers are drained;
+// otherwise the connection is closed after the response. Mount it before any
+// handler that may leave a body unread (the portal needs it too).
+func FinishBody(c *fiber.Ctx) error {
+	err := c.Next()
+	if c.Context().RequestBodyStream() == nil {
+		return err // c.Body() has read it all
+	}
+	n, derr := io.Copy(io.Discard, io.LimitReader(BodyStream(c), maxDrain))
+	if derr != nil || n == maxDrain {
+		c.Context().SetConnectionClose()
+	}
+	return err
+}
+
+// BodyStream returns the request body as a stream. Handlers that stream a
+// body (uploads) must read it through this reader, never through
+// c.Context().RequestBodyStream() directly: a chunked stream read again after
+// its end blocks on the connection, so FinishBody must know whether the end
+// was reached.
+func BodyStream(c *fiber.Ctx) io.Reader {
+	if t, ok := c.Locals(bodyKey).(*bodyTracker); ok {
+		return t
+	}
+	stream := c.Context().RequestBodyStream()
+	if stream == nil {
+		return bytes.NewReader(c.Body())
+	}
+	t := &bodyTracker{r: stream}
+	c.Locals(bodyKey, t)
+	return t
+}
+
+// bodyTracker remembers that its stream ended, and then stays at EOF.
+type bodyTracker struct {
+	r   io.Reader
+	eof bool
+}
+
+func (b *bodyTracker) Read(p []byte) (int, error) {
+	if b.eof {
+		return 0, io.EOF
+	}
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+// readBody reads the request body, refusing more than the app's BodyLimit.
+// Fiber enforces that limit itself only for bodies it buffers: with
+// StreamRequestBody (which the server needs for uploads) fasthttp hands over
+// a stream of any length once a body is over the limit or chunked, and
+// c.Body() would read all of it into memory.
+func readBody(c *fiber.Ctx) ([]byte, error) {
+	limit := c.App().Config().BodyLimit
+	b, err := io.ReadAll(io.LimitReader(BodyStream(c), int64(limit)+1))
+	if err != nil {
+		return nil, app.Invalid("The request body could not be read: " + err.Error())
+	}
+	if len(b) > limit {
+		return nil, app.Errorf(app.ETOOLARGE, "The request body is too large; the limit is %d bytes.", limit)
+	}
+	return b, nil
 }
 
 func jsonKind(goKind string) string {
@@ -314,4 +397,23 @@ func splitList(s string) []string {
 		return nil
 	}
 	return app.NormalizeList(strings.Split(s, ","))
+}
+
+// param returns the route parameter name, percent-decoded. Fiber hands out
+// the raw path segment, and clients look projects up by name
+// ("/projects/Acme%20Web"), so the decoding must not be left to each handler.
+func param(c *fiber.Ctx, name string) string {
+	v := c.Params(name)
+	if u, err := url.PathUnescape(v); err == nil {
+		return u
+	}
+	return v
+}
+
+// deleted answers a successful DELETE: 200 with an empty body. The Octopus
+// clients decode any non-empty body as JSON, so fiber's default status text
+// ("OK") made every delete fail in go-octopusdeploy.
+func deleted(c *fiber.Ctx) error {
+	c.Status(fiber.StatusOK)
+	return nil
 }

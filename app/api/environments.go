@@ -56,7 +56,7 @@ func (h *Handler) allEnvironments(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getEnvironment(c *fiber.Ctx) error {
-	e, err := h.Environments.FindEnvironmentByID(c.UserContext(), spaceID(c), c.Params("id"))
+	e, err := h.Environments.FindEnvironmentByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (h *Handler) updateEnvironment(c *fiber.Ctx) error {
 		return err
 	}
 	e := r.toApp(spaceID(c))
-	e.ID = c.Params("id")
+	e.ID = param(c, "id")
 	if err := h.Environments.UpdateEnvironment(c.UserContext(), e); err != nil {
 		return err
 	}
@@ -89,10 +89,10 @@ func (h *Handler) updateEnvironment(c *fiber.Ctx) error {
 }
 
 func (h *Handler) deleteEnvironment(c *fiber.Ctx) error {
-	if err := h.Environments.DeleteEnvironment(c.UserContext(), spaceID(c), c.Params("id")); err != nil {
+	if err := h.Environments.DeleteEnvironment(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 // sortEnvironments takes the full list of environment IDs in their new order.
@@ -108,7 +108,7 @@ func (h *Handler) sortEnvironments(c *fiber.Ctx) error {
 }
 
 func (h *Handler) environmentMachines(c *fiber.Ctx) error {
-	e, err := h.Environments.FindEnvironmentByID(c.UserContext(), spaceID(c), c.Params("id"))
+	e, err := h.Environments.FindEnvironmentByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}

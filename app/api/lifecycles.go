@@ -113,7 +113,7 @@ func (h *Handler) allLifecycles(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getLifecycle(c *fiber.Ctx) error {
-	l, err := h.Lifecycles.FindLifecycleByID(c.UserContext(), spaceID(c), c.Params("id"))
+	l, err := h.Lifecycles.FindLifecycleByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -138,7 +138,7 @@ func (h *Handler) updateLifecycle(c *fiber.Ctx) error {
 		return err
 	}
 	l := r.toApp(spaceID(c))
-	l.ID = c.Params("id")
+	l.ID = param(c, "id")
 	if err := h.Lifecycles.UpdateLifecycle(c.UserContext(), l); err != nil {
 		return err
 	}
@@ -146,8 +146,8 @@ func (h *Handler) updateLifecycle(c *fiber.Ctx) error {
 }
 
 func (h *Handler) deleteLifecycle(c *fiber.Ctx) error {
-	if err := h.Lifecycles.DeleteLifecycle(c.UserContext(), spaceID(c), c.Params("id")); err != nil {
+	if err := h.Lifecycles.DeleteLifecycle(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }

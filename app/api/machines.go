@@ -130,7 +130,7 @@ func (h *Handler) allMachines(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getMachine(c *fiber.Ctx) error {
-	m, err := h.Machines.FindMachineByID(c.UserContext(), spaceID(c), c.Params("id"))
+	m, err := h.Machines.FindMachineByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (h *Handler) updateMachine(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	old, err := h.Machines.FindMachineByID(c.UserContext(), spaceID(c), c.Params("id"))
+	old, err := h.Machines.FindMachineByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -169,10 +169,10 @@ func (h *Handler) updateMachine(c *fiber.Ctx) error {
 }
 
 func (h *Handler) deleteMachine(c *fiber.Ctx) error {
-	if err := h.Machines.DeleteMachine(c.UserContext(), spaceID(c), c.Params("id")); err != nil {
+	if err := h.Machines.DeleteMachine(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 func (h *Handler) machineRoles(c *fiber.Ctx) error {

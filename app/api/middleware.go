@@ -22,6 +22,7 @@ type localKey int
 const (
 	spaceKey localKey = iota + 1
 	sessionKey
+	bodyKey
 )
 
 // authenticate resolves the caller from an API key (X-Octopus-ApiKey or
@@ -94,7 +95,7 @@ func (h *Handler) authorize(perm app.Permission) fiber.Handler {
 
 // resolveSpace checks the {spaceId} segment names a space and remembers it.
 func (h *Handler) resolveSpace(c *fiber.Ctx) error {
-	s, err := h.Spaces.FindSpaceByID(c.UserContext(), c.Params("space"))
+	s, err := h.Spaces.FindSpaceByID(c.UserContext(), param(c, "space"))
 	if err != nil {
 		return err
 	}

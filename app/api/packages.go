@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -110,13 +109,11 @@ const uploadDrainLimit = 64 << 20
 // with a part "file" (what the octopus CLI, Octopus's portal and
 // go-octopusdeploy send), or any other body as the raw file with the name in
 // ?fileName= or the X-Package-FileName header. The body is read from the
-// connection as it arrives; fiber's BodyLimit does not apply (the route is
-// registered with streamBody), the feed's own size limit does.
+// connection as it arrives (BodyStream, never c.Body()), so fiber's
+// BodyLimit does not apply; the feed's own size limit does.
 func (h *Handler) pushPackage(c *fiber.Ctx) error {
-	body := &countingReader{r: c.Context().RequestBodyStream()}
-	if body.r == nil {
-		body.r = bytes.NewReader(c.Body())
-	}
+	body := &countingReader{r: BodyStream(c)}
+	defer drainUpload(c, body)
 	mode, err := overwriteMode(c)
 	if err != nil {
 		return err
@@ -191,18 +188,16 @@ func filePart(mr *multipart.Reader) (io.Reader, string, error) {
 	}
 }
 
-// drainUpload guards streaming routes: whatever answered (the handler, or
-// authentication before it), the unread rest of the body must not be taken
-// for the next request on a kept-alive connection. A short rest is read
-// and discarded; a long one, or a broken stream, closes the connection.
-func drainUpload(c *fiber.Ctx) error {
-	err := c.Next()
-	if s := c.Context().RequestBodyStream(); s != nil {
-		if n, derr := io.Copy(io.Discard, io.LimitReader(s, uploadDrainLimit+1)); derr != nil || n > uploadDrainLimit {
-			c.Context().SetConnectionClose()
-		}
+// drainUpload reads and discards a moderate unread rest of an upload after
+// an early answer (409, 200 ignored, 400, 413), so that the client reads
+// the answer rather than a reset connection; FinishBody closes the
+// connection when more is left.
+func drainUpload(c *fiber.Ctx, body *countingReader) {
+	if body.err != nil {
+		c.Context().SetConnectionClose()
+		return
 	}
-	return err
+	io.Copy(io.Discard, io.LimitReader(body, uploadDrainLimit))
 }
 
 // countingReader remembers the first read error of the request body, so a
@@ -477,32 +472,4 @@ func (h *Handler) runRetention(c *fiber.Ctx) error {
 	}
 	return c.JSON(RetentionRunResource{SpaceId: run.SpaceID, Started: Time{run.Started},
 		Removed: mapAll(run.Removed, packageDTO), KeptReferenced: run.KeptReferenced})
-}
-
-// limitBody enforces fiber's BodyLimit on routes that read c.Body(): with
-// StreamRequestBody on, fasthttp hands over an unread stream for any body
-// over the limit (and for every chunked one), and c.Body() would read all
-// of it. Streaming routes (package upload) skip this and count for
-// themselves.
-func limitBody(c *fiber.Ctx) error {
-	stream := c.Context().RequestBodyStream()
-	if stream == nil {
-		return c.Next()
-	}
-	limit := c.App().Config().BodyLimit
-	b, err := io.ReadAll(io.LimitReader(stream, int64(limit)+1))
-	if err != nil {
-		c.Context().SetConnectionClose()
-		return app.Invalid("The request body could not be read: " + err.Error())
-	}
-	if len(b) > limit {
-		// Drain a moderate rest so the client reads the 413 instead of a
-		// connection reset; close the connection on anything longer.
-		if n, err := io.Copy(io.Discard, io.LimitReader(stream, uploadDrainLimit+1)); err != nil || n > uploadDrainLimit {
-			c.Context().SetConnectionClose()
-		}
-		return fiber.ErrRequestEntityTooLarge
-	}
-	c.Request().SetBody(b)
-	return c.Next()
 }

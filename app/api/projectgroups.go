@@ -51,7 +51,7 @@ func (h *Handler) allProjectGroups(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getProjectGroup(c *fiber.Ctx) error {
-	g, err := h.ProjectGroups.FindProjectGroupByID(c.UserContext(), spaceID(c), c.Params("id"))
+	g, err := h.ProjectGroups.FindProjectGroupByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (h *Handler) updateProjectGroup(c *fiber.Ctx) error {
 		return err
 	}
 	g := r.toApp(spaceID(c))
-	g.ID = c.Params("id")
+	g.ID = param(c, "id")
 	if err := h.ProjectGroups.UpdateProjectGroup(c.UserContext(), g); err != nil {
 		return err
 	}
@@ -84,14 +84,14 @@ func (h *Handler) updateProjectGroup(c *fiber.Ctx) error {
 }
 
 func (h *Handler) deleteProjectGroup(c *fiber.Ctx) error {
-	if err := h.ProjectGroups.DeleteProjectGroup(c.UserContext(), spaceID(c), c.Params("id")); err != nil {
+	if err := h.ProjectGroups.DeleteProjectGroup(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 func (h *Handler) projectGroupProjects(c *fiber.Ctx) error {
-	g, err := h.ProjectGroups.FindProjectGroupByID(c.UserContext(), spaceID(c), c.Params("id"))
+	g, err := h.ProjectGroups.FindProjectGroupByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}

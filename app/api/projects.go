@@ -99,7 +99,7 @@ func (h *Handler) allProjects(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getProject(c *fiber.Ctx) error {
-	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), c.Params("id"))
+	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (h *Handler) updateProject(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	existing, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), c.Params("id"))
+	existing, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -136,14 +136,14 @@ func (h *Handler) updateProject(c *fiber.Ctx) error {
 }
 
 func (h *Handler) deleteProject(c *fiber.Ctx) error {
-	if err := h.Projects.DeleteProject(c.UserContext(), spaceID(c), c.Params("id")); err != nil {
+	if err := h.Projects.DeleteProject(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
 		return err
 	}
-	return c.SendStatus(fiber.StatusOK)
+	return deleted(c)
 }
 
 func (h *Handler) projectDeploymentSettings(c *fiber.Ctx) error {
-	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), c.Params("id"))
+	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func channelDTO(ch *app.Channel) ChannelResource {
 }
 
 func (h *Handler) projectChannels(c *fiber.Ctx) error {
-	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), c.Params("id"))
+	p, err := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (h *Handler) listChannels(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getChannel(c *fiber.Ctx) error {
-	ch, err := h.Channels.FindChannelByID(c.UserContext(), spaceID(c), c.Params("id"))
+	ch, err := h.Channels.FindChannelByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (h *Handler) getChannel(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getDeploymentProcess(c *fiber.Ctx) error {
-	dp, err := h.Processes.FindDeploymentProcessByID(c.UserContext(), spaceID(c), c.Params("id"))
+	dp, err := h.Processes.FindDeploymentProcessByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
@@ -230,22 +230,4 @@ func (h *Handler) getDeploymentProcess(c *fiber.Ctx) error {
 		"Steps": steps, "LastSnapshotId": nil,
 		"Links": map[string]string{"Self": spaceLink(dp.SpaceID, "/deploymentprocesses/%s", dp.ID),
 			"Project": spaceLink(dp.SpaceID, "/projects/%s", dp.ProjectID)}})
-}
-
-func (h *Handler) getVariableSet(c *fiber.Ctx) error {
-	vs, err := h.Processes.FindVariableSetByID(c.UserContext(), spaceID(c), c.Params("id"))
-	if err != nil {
-		return err
-	}
-	vars := make([]fiber.Map, 0, len(vs.Variables))
-	for _, v := range vs.Variables {
-		value := any(v.Value)
-		if v.IsSensitive {
-			value = nil
-		}
-		vars = append(vars, fiber.Map{"Id": v.ID, "Name": v.Name, "Value": value, "Description": v.Description,
-			"Type": v.Type, "IsSensitive": v.IsSensitive, "Scope": v.Scope})
-	}
-	return c.JSON(fiber.Map{"Id": vs.ID, "OwnerId": vs.OwnerID, "SpaceId": vs.SpaceID, "Version": vs.Version,
-		"Variables": vars, "ScopeValues": fiber.Map{}, "Links": map[string]string{"Self": spaceLink(vs.SpaceID, "/variables/%s", vs.ID)}})
 }

@@ -84,7 +84,7 @@ func spaceDTO(s *app.Space) SpaceResource {
 }
 
 func (h *Handler) spaceRoot(c *fiber.Ctx) error {
-	s, err := h.Spaces.FindSpaceByID(c.UserContext(), c.Params("space"))
+	s, err := h.Spaces.FindSpaceByID(c.UserContext(), param(c, "space"))
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (h *Handler) allSpaces(c *fiber.Ctx) error {
 }
 
 func (h *Handler) getSpace(c *fiber.Ctx) error {
-	s, err := h.Spaces.FindSpaceByID(c.UserContext(), c.Params("id"))
+	s, err := h.Spaces.FindSpaceByID(c.UserContext(), param(c, "id"))
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func (h *Handler) createUser(c *fiber.Ctx) error {
 // the caller unless the caller administers users.
 func (h *Handler) userParam(c *fiber.Ctx) (*app.User, error) {
 	me := principal(c)
-	id := c.Params("id")
+	id := param(c, "id")
 	if strings.EqualFold(id, "me") || strings.EqualFold(id, me.ID) {
 		return me, nil
 	}
@@ -147,7 +147,7 @@ func (h *Handler) userParam(c *fiber.Ctx) (*app.User, error) {
 
 func (h *Handler) getUser(c *fiber.Ctx) error {
 	me := principal(c)
-	id := c.Params("id")
+	id := param(c, "id")
 	if !strings.EqualFold(id, me.ID) && !me.Can(app.PermUserView) {
 		return app.Errorf(app.EFORBIDDEN, "You do not have permission to view other users.")
 	}
@@ -245,11 +245,11 @@ func (h *Handler) getAPIKey(c *fiber.Ctx) error {
 		return err
 	}
 	for _, k := range keys {
-		if strings.EqualFold(k.ID, c.Params("keyId")) {
+		if strings.EqualFold(k.ID, param(c, "keyId")) {
 			return c.JSON(apiKeyDTO(k))
 		}
 	}
-	return app.NotFound(c.Params("keyId"))
+	return app.NotFound(param(c, "keyId"))
 }
 
 func (h *Handler) deleteAPIKey(c *fiber.Ctx) error {
@@ -257,7 +257,7 @@ func (h *Handler) deleteAPIKey(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Users.DeleteAPIKey(c.UserContext(), u.ID, c.Params("keyId")); err != nil {
+	if err := h.Users.DeleteAPIKey(c.UserContext(), u.ID, param(c, "keyId")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

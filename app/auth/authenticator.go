@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
@@ -29,11 +30,12 @@ func NewAuthenticator(users app.UserService) *Authenticator {
 // Every failure looks the same to the caller, so usernames cannot be probed.
 func (a *Authenticator) Login(ctx context.Context, username, password, clientIP string) (*app.User, string, *app.Session, error) {
 	keys := []string{"user:" + username, "ip:" + clientIP}
-	if ok, wait := a.Throttle.Allowed(keys...); !ok {
+	// The attempt counts as a failure until the password proves right, so
+	// that concurrent guesses cannot all slip past the limit.
+	if ok, wait := a.Throttle.Attempt(keys...); !ok {
 		return nil, "", nil, app.Errorf(app.ETOOMANY, "Too many failed sign-in attempts. Try again in %d seconds.", int(wait.Seconds())+1)
 	}
 	fail := func() (*app.User, string, *app.Session, error) {
-		a.Throttle.Fail(keys...)
 		return nil, "", nil, app.Errorf(app.EUNAUTHORIZED, "Invalid username or password.")
 	}
 	u, err := a.Users.FindUserByUsername(ctx, username)
@@ -42,7 +44,7 @@ func (a *Authenticator) Login(ctx context.Context, username, password, clientIP 
 			return nil, "", nil, err
 		}
 		// Spend the same time as a real check so that timing reveals nothing.
-		CheckPassword(dummyHash, password)
+		CheckPassword(dummyHash(), password)
 		return fail()
 	}
 	if !u.IsActive || u.IsService || u.PasswordHash == "" || !CheckPassword(u.PasswordHash, password) {
@@ -119,5 +121,11 @@ func (a *Authenticator) Logout(ctx context.Context, token string) error {
 	return a.Users.DeleteSession(ctx, HashToken(token))
 }
 
-// dummyHash is checked against when the username is unknown.
-var dummyHash, _ = HashPassword("argonaut-dummy-password")
+// dummyHash is checked against when the username is unknown. It is
+// computed on first use, not at package init: an argon2id hash costs
+// 64 MiB and most of a second, which every argonaut process (version,
+// agent, run-plan) would otherwise pay at start-up.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("argonaut-dummy-password")
+	return h
+})

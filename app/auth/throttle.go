@@ -39,11 +39,35 @@ func (t *Throttle) Allowed(keys ...string) (bool, time.Duration) {
 	return true, 0
 }
 
+// Attempt reserves one attempt for the keys: it is refused (with the time to
+// wait) when any key already has Limit recent failures, and otherwise counted
+// as a failure at once, before the password is checked. Counting up front is
+// what makes the limit hold under concurrency: with a separate check and
+// Fail, every request of a burst passes the check while the slow password
+// hashes run, and a burst of 100 gets 100 guesses. A successful sign-in
+// calls Succeed, which forgets the reservation.
+func (t *Throttle) Attempt(keys ...string) (bool, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.Now()
+	for _, k := range keys {
+		recent := t.prune(strings.ToLower(k), now)
+		if len(recent) >= t.Limit {
+			return false, recent[0].Add(t.Window).Sub(now)
+		}
+	}
+	t.record(now, keys)
+	return true, 0
+}
+
 // Fail records a failed attempt for each key.
 func (t *Throttle) Fail(keys ...string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := t.Now()
+	t.record(t.Now(), keys)
+}
+
+func (t *Throttle) record(now time.Time, keys []string) {
 	for _, k := range keys {
 		k = strings.ToLower(k)
 		t.failures[k] = append(t.prune(k, now), now)

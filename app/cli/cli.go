@@ -1,59 +1,143 @@
 // Package cli implements argonaut's sub-commands. Every flag also reads an
-// ARGONAUT_* environment variable; secrets can come from *_FILE.
+// ARGONAUT_* environment variable (flag > environment > default); secrets
+// can also come from a file (--NAME-file or ARGONAUT_NAME_FILE).
 package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"path/filepath"
-
-	"github.com/argonautdeploy/argonaut/app/server"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
 )
 
-// Run executes the sub-command named by args[0] and returns the exit code.
+// Run executes the sub-command named by args[0] and returns the process
+// exit code: 0 on success, 1 on failure, 2 on a usage error.
 func Run(ctx context.Context, version string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(ctx, &env{version: version, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}, args)
+}
+
+// env is the outside world of one invocation. Tests replace getenv.
+type env struct {
+	version        string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// command is one sub-command.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) int
+}
+
+// commands lists every sub-command in the order help shows them.
+func commands() []command {
+	return []command{
+		{"server", "Run the Argonaut server (API, portal, task engine).", runServer},
+		{"service", "Install, control or run argonaut as an OS service (install|uninstall|start|stop|status|run).", runService},
+		{"admin", "Offline administration of a stopped server's data dir (rotate-master-key).", func(ctx context.Context, e *env, args []string) int {
+			return runAdmin(ctx, e.getenv, args, e.stdout, e.stderr)
+		}},
+		{"version", "Print the version.", runVersion},
+		{"help", "Show help for argonaut or one of its commands.", runHelp},
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func run(ctx context.Context, e *env, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: argonaut <server|version> [flags]")
+		usage(e.stderr)
 		return 2
 	}
 	switch args[0] {
-	case "version":
-		fmt.Fprintln(stdout, "argonaut", version)
+	case "-h", "-help", "--help":
+		usage(e.stdout)
 		return 0
-	case "server":
-		return runServer(ctx, version, args[1:], stdout, stderr)
+	case "-version", "--version":
+		return runVersion(ctx, e, nil)
 	}
-	fmt.Fprintf(stderr, "argonaut: unknown command %q\n", args[0])
-	return 2
+	c, ok := findCommand(args[0])
+	if !ok {
+		fmt.Fprintf(e.stderr, "argonaut: unknown command %q\n\n", args[0])
+		usage(e.stderr)
+		return 2
+	}
+	return c.run(ctx, e, args[1:])
 }
 
-func runServer(ctx context.Context, version string, args []string, stdout, stderr io.Writer) int {
-	home, _ := os.UserHomeDir()
-	cfg := server.Config{DataDir: filepath.Join(home, ".argonaut"), Listen: "127.0.0.1:8080", Version: version,
-		AdminUsername: os.Getenv("ARGONAUT_ADMIN_USERNAME"), AdminPassword: os.Getenv("ARGONAUT_ADMIN_PASSWORD"),
-		Logger: slog.New(slog.NewTextHandler(stderr, nil))}
-	if d := os.Getenv("ARGONAUT_DATA_DIR"); d != "" {
-		cfg.DataDir = d
+func usage(w io.Writer) {
+	fmt.Fprint(w, "Argonaut deploys releases of your software to your environments.\n\nUsage: argonaut <command> [flags]\n\nCommands:\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range commands() {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}
-	if l := os.Getenv("ARGONAUT_LISTEN"); l != "" {
-		cfg.Listen = l
+	tw.Flush()
+	fmt.Fprint(w, "\nRun 'argonaut <command> --help' for the flags of a command.\n")
+}
+
+func runHelp(ctx context.Context, e *env, args []string) int {
+	if len(args) == 0 {
+		usage(e.stdout)
+		return 0
 	}
-	s := server.New(cfg)
-	if err := s.Open(ctx); err != nil {
-		fmt.Fprintln(stderr, "argonaut:", err)
-		return 1
+	if _, ok := findCommand(args[0]); !ok || args[0] == "help" {
+		fmt.Fprintf(e.stderr, "argonaut: unknown command %q\n\n", args[0])
+		usage(e.stderr)
+		return 2
 	}
-	fmt.Fprintf(stdout, "Argonaut is running at %s\n", s.URL)
-	if s.SetupToken != "" {
-		fmt.Fprintf(stdout, "Create the first administrator at %s/setup?token=%s\n", s.URL, s.SetupToken)
+	return run(ctx, e, append(args[:1:1], append(args[1:], "--help")...))
+}
+
+func runVersion(_ context.Context, e *env, args []string) int {
+	if len(args) > 0 {
+		if args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+			fmt.Fprint(e.stdout, "Usage: argonaut version\n\nPrints the version.\n")
+			return 0
+		}
+		fmt.Fprintf(e.stderr, "argonaut version: unexpected argument %q\n", args[0])
+		return 2
 	}
-	<-ctx.Done()
-	if err := s.Close(); err != nil {
-		fmt.Fprintln(stderr, "argonaut:", err)
-		return 1
-	}
+	fmt.Fprintln(e.stdout, "argonaut", resolveVersion(e.version))
 	return 0
+}
+
+// resolveVersion prefers the version stamped with -ldflags and falls back to
+// the module version of a `go install`ed binary.
+func resolveVersion(v string) string {
+	if v != "" && v != "dev" {
+		return v
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// parseFlags parses args with f and reports usage errors the same way for
+// every command. done is true when the command should return code.
+func parseFlags(e *env, f *flags, args []string) (rest []string, code int, done bool) {
+	rest, err := f.parse(args)
+	switch {
+	case errors.Is(err, errHelp):
+		f.usage(e.stdout)
+		return nil, 0, true
+	case err != nil:
+		fmt.Fprintf(e.stderr, "%s: %s\n\n", f.cmd, strings.TrimSpace(err.Error()))
+		f.usage(e.stderr)
+		return nil, 2, true
+	}
+	return rest, 0, false
 }

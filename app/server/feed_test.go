@@ -27,11 +27,6 @@ import (
 	"github.com/argonautdeploy/argonaut/app/server"
 )
 
-const (
-	adminUser = "admin"
-	adminPass = "correct horse battery"
-)
-
 // feedServer is a real in-process server on 127.0.0.1:0 with an API key.
 type feedServer struct {
 	*server.Server
@@ -54,7 +49,7 @@ func startFeedServer(t *testing.T, cfg server.Config) *feedServer {
 		cfg.DataDir = t.TempDir()
 	}
 	cfg.Listen = "127.0.0.1:0"
-	cfg.AdminUsername, cfg.AdminPassword = adminUser, adminPass
+	cfg.AdminUsername, cfg.AdminPassword = adminUser, adminPassword
 	s := server.New(cfg)
 	if err := s.Open(context.Background()); err != nil {
 		t.Fatal(err)
@@ -71,7 +66,7 @@ func apiKey(t *testing.T, base string) string {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	body, _ := json.Marshal(map[string]string{"Username": adminUser, "Password": adminPass})
+	body, _ := json.Marshal(map[string]string{"Username": adminUser, "Password": adminPassword})
 	resp, err := c.Post(base+"/api/users/login", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)

@@ -13,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
 	"github.com/argonautdeploy/argonaut/app/feed"
+	"github.com/argonautdeploy/argonaut/app/secrets"
 	"github.com/argonautdeploy/argonaut/storage"
 	"github.com/gofiber/fiber/v2"
 )
@@ -35,7 +37,11 @@ type Config struct {
 	AdminPassword string
 	MaxBodyBytes  int
 	Version       string
-	Logger        *slog.Logger
+	// MasterKey encrypts sensitive values at rest (32 bytes, base64 or hex;
+	// the CLI fills it from ARGONAUT_MASTER_KEY[_FILE]). "" = the key in
+	// <DataDir>/master.key, generated on first start.
+	MasterKey string
+	Logger    *slog.Logger
 
 	// MaxPackageBytes is the largest package the built-in feed accepts
 	// (0 = 10 GiB). Uploads stream, so MaxBodyBytes does not apply to them.
@@ -56,6 +62,8 @@ type Server struct {
 	SetupToken string
 	// TLSThumbprint is the SHA-256 thumbprint of the serving certificate, if any.
 	TLSThumbprint string
+
+	setupMu sync.Mutex // guards SetupToken while serving (see web.go)
 
 	log  *slog.Logger
 	fib  *fiber.App
@@ -86,9 +94,35 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	if s.DataDir, err = filepath.Abs(s.DataDir); err != nil {
 		return fmt.Errorf("server: data dir: %w", err)
 	}
-	s.DB, err = storage.Open(ctx, storage.Options{Dir: s.DataDir, Logger: s.log})
+	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+		return fmt.Errorf("server: create data dir: %w", err)
+	}
+	key, keySource, err := secrets.LoadKey(s.DataDir, s.MasterKey)
+	if err != nil {
+		return fmt.Errorf("server: master key: %w", err)
+	}
+	cipher, err := secrets.NewCipher(key)
 	if err != nil {
 		return err
+	}
+	s.DB, err = storage.Open(ctx, storage.Options{Dir: s.DataDir, Logger: s.log, Cipher: cipher,
+		KeyGenerated: keySource == secrets.KeyGeneratedHere})
+	if err != nil {
+		if _, statErr := os.Stat(filepath.Join(s.DataDir, secrets.KeyFileName+".new")); statErr == nil {
+			err = fmt.Errorf("%w (%s.new exists: a master key rotation was interrupted after re-encrypting; if so, move it to %s)",
+				err, secrets.KeyFileName, secrets.KeyFileName)
+		}
+		return err
+	}
+	if keySource == secrets.KeyGeneratedHere {
+		// Written only once the store accepted the key, so a store whose key
+		// file went missing is never paired with a new, useless key file.
+		if err := secrets.WriteKeyFile(filepath.Join(s.DataDir, secrets.KeyFileName), key); err != nil {
+			s.DB.Close()
+			return err
+		}
+		s.log.Warn("generated a new master key; back it up, encrypted values cannot be read without it",
+			"file", filepath.Join(s.DataDir, secrets.KeyFileName))
 	}
 	defer func() {
 		if err != nil {
@@ -159,8 +193,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 func (s *Server) routes(installationID string, secure bool) {
 	h := api.New(s.log, api.Services{
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
-		Channels: s.DB, Processes: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Packages: s.Feed, Auth: s.Auth,
+		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Packages: s.Feed, Auth: s.Auth,
 	}, s.Version, installationID, secure)
+	s.observe() // first: request IDs, logging and metrics wrap every route
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.fib.Get("/readyz", func(c *fiber.Ctx) error {
 		if _, err := s.DB.SchemaVersion(); err != nil {
@@ -169,6 +204,7 @@ func (s *Server) routes(installationID string, secure bool) {
 		return c.SendString("ready")
 	})
 	h.Register(s.fib)
+	s.webRoutes(secure)
 }
 
 // Close stops serving (letting in-flight requests finish) and closes the store.
@@ -178,9 +214,9 @@ func (s *Server) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		errs = append(errs, s.fib.ShutdownWithContext(ctx))
-		// fasthttp closes only the listeners its Serve has registered; one
-		// Close right after Open can come first, so close ours too (an
-		// error here just means it is closed already).
+		// A Close right after Open can reach Shutdown before the serving
+		// goroutine has registered the listener with fasthttp; closing the
+		// listener ourselves makes that Serve return instead of running on.
 		s.ln.Close()
 		<-s.done
 	}

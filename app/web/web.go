@@ -1,0 +1,133 @@
+// Package web serves the HTML portal under /app: server-rendered templ pages,
+// plain HTML forms (POST, then redirect), a session cookie and a CSRF token
+// in every form. All routes are listed in one place, routes(); each page
+// family has its own file.
+package web
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Services are what the portal needs from the rest of the server.
+type Services struct {
+	Environments  app.EnvironmentService
+	ProjectGroups app.ProjectGroupService
+	Lifecycles    app.LifecycleService
+	Projects      app.ProjectService
+	Channels      app.ChannelService
+	Variables     app.VariableService
+	Machines      app.MachineService
+	Users         app.UserService
+	Auth          *auth.Authenticator
+	// Setup creates the first administrator; nil when setup is not offered.
+	Setup Setup
+}
+
+// Setup guards the one-time link that creates the first administrator.
+// Implementations serialise CompleteSetup so that a token works exactly once.
+type Setup interface {
+	// SetupTokenValid reports whether token is the pending setup token.
+	SetupTokenValid(token string) bool
+	// CompleteSetup creates u as the first administrator if token is still
+	// valid, and voids the token. It fails with EFORBIDDEN otherwise.
+	CompleteSetup(ctx context.Context, token string, u *app.User) error
+}
+
+// Handler serves the portal.
+type Handler struct {
+	Services
+	log           *slog.Logger
+	secureCookies bool
+}
+
+// New returns a portal handler. secureCookies marks cookies Secure (TLS).
+func New(log *slog.Logger, svc Services, secureCookies bool) *Handler {
+	return &Handler{Services: svc, log: log, secureCookies: secureCookies}
+}
+
+// access says who may reach a route.
+type access int
+
+const (
+	signedIn  access = iota // any signed-in user, further limited by perm
+	anonymous               // sign-in and setup pages
+)
+
+// route is one portal endpoint.
+type route struct {
+	method  string
+	path    string
+	access  access
+	perm    app.Permission // "" = no permission beyond being signed in
+	handler fiber.Handler
+}
+
+func (h *Handler) routes() []route {
+	return []route{
+		{method: "GET", path: "/app/login", access: anonymous, handler: h.loginPage},
+		{method: "POST", path: "/app/login", access: anonymous, handler: h.login},
+		{method: "POST", path: "/app/logout", handler: h.logout},
+		{method: "GET", path: "/setup", access: anonymous, handler: h.setupPage},
+		{method: "POST", path: "/setup", access: anonymous, handler: h.setup},
+
+		{method: "GET", path: "/app", perm: app.PermSpaceView, handler: h.dashboard},
+		{method: "GET", path: "/app/library", perm: app.PermSpaceView, handler: h.library},
+
+		{method: "GET", path: "/app/infrastructure", perm: app.PermEnvironmentView, handler: redirectTo("/app/infrastructure/environments")},
+		{method: "GET", path: "/app/infrastructure/environments", perm: app.PermEnvironmentView, handler: h.environments},
+		{method: "GET", path: "/app/infrastructure/environments/new", perm: app.PermEnvironmentCreate, handler: h.environmentNew},
+		{method: "POST", path: "/app/infrastructure/environments", perm: app.PermEnvironmentCreate, handler: h.environmentCreate},
+		{method: "GET", path: "/app/infrastructure/environments/:id/edit", perm: app.PermEnvironmentEdit, handler: h.environmentEdit},
+		{method: "POST", path: "/app/infrastructure/environments/:id/edit", perm: app.PermEnvironmentEdit, handler: h.environmentUpdate},
+		{method: "POST", path: "/app/infrastructure/environments/:id/move", perm: app.PermEnvironmentEdit, handler: h.environmentMove},
+		{method: "GET", path: "/app/infrastructure/environments/:id/delete", perm: app.PermEnvironmentDelete, handler: h.environmentDeletePage},
+		{method: "POST", path: "/app/infrastructure/environments/:id/delete", perm: app.PermEnvironmentDelete, handler: h.environmentDelete},
+
+		{method: "GET", path: "/app/infrastructure/machines", perm: app.PermMachineView, handler: h.machines},
+		{method: "GET", path: "/app/infrastructure/machines/new", perm: app.PermMachineCreate, handler: h.machineNew},
+		{method: "POST", path: "/app/infrastructure/machines", perm: app.PermMachineCreate, handler: h.machineCreate},
+		{method: "GET", path: "/app/infrastructure/machines/:id/edit", perm: app.PermMachineEdit, handler: h.machineEdit},
+		{method: "POST", path: "/app/infrastructure/machines/:id/edit", perm: app.PermMachineEdit, handler: h.machineUpdate},
+		{method: "GET", path: "/app/infrastructure/machines/:id/delete", perm: app.PermMachineDelete, handler: h.machineDeletePage},
+		{method: "POST", path: "/app/infrastructure/machines/:id/delete", perm: app.PermMachineDelete, handler: h.machineDelete},
+
+		{method: "GET", path: "/app/projects", perm: app.PermProjectView, handler: h.projects},
+		{method: "GET", path: "/app/projects/new", perm: app.PermProjectCreate, handler: h.projectNew},
+		{method: "POST", path: "/app/projects", perm: app.PermProjectCreate, handler: h.projectCreate},
+		{method: "GET", path: "/app/projects/:slug", perm: app.PermProjectView, handler: h.project},
+		{method: "GET", path: "/app/projects/:slug/variables", perm: app.PermVariableView, handler: h.projectVariables},
+		{method: "GET", path: "/app/projects/:slug/variables/preview", perm: app.PermVariableView, handler: h.projectVariablesPreview},
+		{method: "GET", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectSettings},
+		{method: "POST", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectUpdate},
+		{method: "GET", path: "/app/projects/:slug/delete", perm: app.PermProjectDelete, handler: h.projectDeletePage},
+		{method: "POST", path: "/app/projects/:slug/delete", perm: app.PermProjectDelete, handler: h.projectDelete},
+
+		{method: "GET", path: "/app/profile", handler: h.profile},
+		{method: "GET", path: "/app/profile/apikeys", handler: h.apiKeys},
+		{method: "POST", path: "/app/profile/apikeys", handler: h.apiKeyCreate},
+		{method: "GET", path: "/app/profile/apikeys/:id/revoke", handler: h.apiKeyRevokePage},
+		{method: "POST", path: "/app/profile/apikeys/:id/revoke", handler: h.apiKeyRevoke},
+	}
+}
+
+// Register mounts the portal, its assets and the / redirect on r.
+func (h *Handler) Register(r fiber.Router) {
+	r.Get("/", redirectTo("/app"))
+	r.Get("/assets/:name", serveAsset)
+	for _, rt := range h.routes() {
+		r.Add(rt.method, rt.path, h.wrap(rt))
+	}
+	// Anything else under /app is a 404 page, not the API's JSON body.
+	r.Use("/app", h.wrap(route{access: anonymous, handler: func(*fiber.Ctx) error {
+		return app.Errorf(app.ENOTFOUND, "There is no page at this address.")
+	}}))
+}
+
+func redirectTo(path string) fiber.Handler {
+	return func(c *fiber.Ctx) error { return c.Redirect(path, fiber.StatusFound) }
+}

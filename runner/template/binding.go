@@ -1,0 +1,111 @@
+package template
+
+// binding is one node of the variable tree. Dotted steps live in children and
+// indexer steps in indexable: Octostache keeps them apart, so X.a and X[a]
+// are different nodes.
+type binding struct {
+	item      *string // nil: the node has no value of its own (a container)
+	children  orderedBindings
+	indexable orderedBindings
+	cache     *valueCache
+}
+
+func leaf(s string) *binding { return &binding{item: &s} }
+
+// valueCache remembers work done on a node's value during one evaluation:
+// whether it is a template and its parse, and its JSON parse. It lives on the
+// node (shared by copies of a raw value) rather than in a map keyed by the
+// text, so a large value is never re-hashed or re-parsed per lookup.
+type valueCache struct {
+	templateChecked bool
+	nodes           []node // nil: not a template, or does not parse
+	jsonDone        bool
+	json            *jsonValue
+	jsonOK          bool
+}
+
+func (b *binding) values() *valueCache {
+	if b.cache == nil {
+		b.cache = &valueCache{}
+	}
+	return b.cache
+}
+
+// orderedBindings is a small case-insensitive map that remembers insertion
+// order.
+type orderedBindings struct {
+	keys  []string
+	nodes []*binding
+	pos   map[string]int
+}
+
+func (o *orderedBindings) get(name string) (*binding, bool) {
+	if o.pos == nil {
+		return nil, false
+	}
+	i, ok := o.pos[foldKey(name)]
+	if !ok {
+		return nil, false
+	}
+	return o.nodes[i], true
+}
+
+func (o *orderedBindings) put(name string, b *binding) {
+	if o.pos == nil {
+		o.pos = map[string]int{}
+	}
+	k := foldKey(name)
+	if i, ok := o.pos[k]; ok {
+		o.nodes[i] = b
+		return
+	}
+	o.pos[k] = len(o.nodes)
+	o.keys = append(o.keys, name)
+	o.nodes = append(o.nodes, b)
+}
+
+func (o *orderedBindings) len() int { return len(o.nodes) }
+
+// buildTree turns the flat dictionary into the path tree. A name that does
+// not parse as a symbol is unreachable; trailing garbage after a valid prefix
+// is ignored (so "a+b" binds as "a"), exactly as upstream.
+func buildTree(vars *Variables) *binding {
+	root := &binding{}
+	if vars == nil {
+		return root
+	}
+	for i, name := range vars.names {
+		steps, ok := parseVariablePath(name)
+		if !ok {
+			continue
+		}
+		addPath(root, steps, vars.values[i])
+	}
+	return root
+}
+
+// addPath creates the nodes along steps and sets the last one's value. An
+// index node starts out with its index text as its value, which is what a
+// loop variable over an indexed collection renders as.
+func addPath(root *binding, steps []step, value string) {
+	cur := root
+	for _, s := range steps {
+		if s.indexer {
+			next, ok := cur.indexable.get(s.text)
+			if !ok {
+				next = leaf(s.text)
+				cur.indexable.put(s.text, next)
+			}
+			cur = next
+			continue
+		}
+		next, ok := cur.children.get(s.text)
+		if !ok {
+			next = &binding{}
+			cur.children.put(s.text, next)
+		}
+		cur = next
+	}
+	v := value
+	cur.item = &v
+}
