@@ -219,6 +219,24 @@ func zipOf(t *testing.T, files map[string]string) []byte {
 	return buf.Bytes()
 }
 
+// storedZip is a zip holding n random bytes uncompressed: an incompressible
+// package of about n bytes, as big releases are.
+func storedZip(t testing.TB, n int) []byte {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "payload.bin", Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.CopyN(w, rand.Reader, int64(n)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func tarOf(t *testing.T, files map[string]string) []byte {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
@@ -345,11 +363,15 @@ func TestConcurrentSameVersionPushes(t *testing.T) {
 	const n = 20
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
+	contents := make([][]byte, n)
+	for i := range contents {
+		contents[i] = zipOf(t, map[string]string{"n": fmt.Sprint(i)})
+	}
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			content := []byte(fmt.Sprintf("PK content %d", i))
+			content := contents[i]
 			r, err := s.pushE("", "Acme.Race.1.0.0.zip", bytes.NewReader(content), "")
 			if err != nil {
 				t.Error(err)
@@ -379,8 +401,7 @@ func TestConcurrentSameVersionPushes(t *testing.T) {
 
 func TestDownloadRangesAndETag(t *testing.T) {
 	s := startFeedServer(t, server.Config{})
-	content := make([]byte, 100_000)
-	rand.Read(content)
+	content := storedZip(t, 99_800)
 	r := s.push(t, "", "Acme.Range.3.0.0.zip", bytes.NewReader(content), "")
 	if r.status != 201 {
 		t.Fatalf("push: %d %s", r.status, r.body)
@@ -388,7 +409,8 @@ func TestDownloadRangesAndETag(t *testing.T) {
 	raw := "/api/Spaces-1/packages/packages-Acme.Range.3.0.0/raw"
 	full := s.do(t, "GET", raw, nil, nil)
 	etag := `"` + sha(content) + `"`
-	if full.status != 200 || !bytes.Equal(full.body, content) || full.header.Get("Content-Length") != "100000" ||
+	size := len(content)
+	if full.status != 200 || !bytes.Equal(full.body, content) || full.header.Get("Content-Length") != fmt.Sprint(size) ||
 		full.header.Get("ETag") != etag || !strings.Contains(full.header.Get("Content-Disposition"), "Acme.Range.3.0.0.zip") {
 		t.Fatalf("full download: %d %v", full.status, full.header)
 	}
@@ -398,10 +420,10 @@ func TestDownloadRangesAndETag(t *testing.T) {
 		want   []byte
 		cr     string
 	}{
-		{"bytes=10-19", 206, content[10:20], "bytes 10-19/100000"},
-		{"bytes=99990-", 206, content[99990:], "bytes 99990-99999/100000"},
-		{"bytes=-5", 206, content[99995:], "bytes 99995-99999/100000"},
-		{"bytes=200000-", 416, nil, "bytes */100000"},
+		{"bytes=10-19", 206, content[10:20], fmt.Sprintf("bytes 10-19/%d", size)},
+		{"bytes=90000-", 206, content[90000:], fmt.Sprintf("bytes 90000-%d/%d", size-1, size)},
+		{"bytes=-5", 206, content[size-5:], fmt.Sprintf("bytes %d-%d/%d", size-5, size-1, size)},
+		{"bytes=200000-", 416, nil, fmt.Sprintf("bytes */%d", size)},
 		{"bytes=0-1,5-6", 200, content, ""},
 	}
 	for _, tt := range tests {
@@ -618,8 +640,7 @@ func TestConnectionCutMidBody(t *testing.T) {
 // but not for package uploads, which stream and have their own limit.
 func TestUploadBypassesBodyLimit(t *testing.T) {
 	s := startFeedServer(t, server.Config{MaxBodyBytes: 1 << 20, MaxPackageBytes: 60 << 20})
-	big := make([]byte, 50<<20)
-	rand.Read(big)
+	big := storedZip(t, 50<<20)
 	r := s.push(t, "", "Acme.Big.1.0.0.zip", bytes.NewReader(big), "")
 	if r.status != 201 {
 		t.Fatalf("50 MB push with a 1 MB BodyLimit: %d %s", r.status, r.body)
@@ -654,7 +675,7 @@ func TestMaxPackageSize(t *testing.T) {
 	if r := s.do(t, "POST", "/api/packages/raw?fileName=Acme.Huge.1.0.0.zip", bytes.NewReader(big), nil); r.status != 413 {
 		t.Fatalf("Content-Length over the limit: %d %s", r.status, r.body)
 	}
-	if r := s.push(t, "", "Acme.Huge.1.0.0.zip", bytes.NewReader(big[:1<<19]), ""); r.status != 201 {
+	if r := s.push(t, "", "Acme.Huge.1.0.0.zip", bytes.NewReader(storedZip(t, 1<<19)), ""); r.status != 201 {
 		t.Fatalf("under the limit: %d %s", r.status, r.body)
 	}
 }
@@ -662,7 +683,7 @@ func TestMaxPackageSize(t *testing.T) {
 func TestRetentionRunOverHTTP(t *testing.T) {
 	s := startFeedServer(t, server.Config{})
 	for _, v := range []string{"1.0.0", "3.0.0", "2.0.0"} {
-		if r := s.push(t, "", "Acme.Ret."+v+".zip", bytes.NewReader([]byte("PK"+v)), ""); r.status != 201 {
+		if r := s.push(t, "", "Acme.Ret."+v+".zip", bytes.NewReader(zipOf(t, map[string]string{"v": v})), ""); r.status != 201 {
 			t.Fatalf("push %s: %d", v, r.status)
 		}
 	}
@@ -682,5 +703,45 @@ func TestRetentionRunOverHTTP(t *testing.T) {
 	s.do(t, "GET", "/api/Spaces-1/packages", nil, nil).decode(t, &list)
 	if len(list.Items) != 1 || list.Items[0].Version != "3.0.0" {
 		t.Fatalf("after retention: %+v", list.Items)
+	}
+}
+
+// TestArchiveRefused: the server opens every pushed archive and refuses
+// unsafe ones with a 400 naming the entry, storing nothing.
+func TestArchiveRefused(t *testing.T) {
+	dir := t.TempDir()
+	s := startFeedServer(t, server.Config{DataDir: dir})
+	var evilTar bytes.Buffer
+	tw := tar.NewWriter(&evilTar)
+	tw.WriteHeader(&tar.Header{Name: "etc/passwd", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"})
+	tw.Close()
+	tests := []struct {
+		file    string
+		content []byte
+		want    string
+	}{
+		{"Acme.Slip.1.0.0.zip", zipOf(t, map[string]string{"../../evil.sh": "rm -rf /"}), "../../evil.sh"},
+		{"Acme.Abs.1.0.0.tar.gz", gzipOf(tarOf(t, map[string]string{"/etc/cron.d/x": "x"})), "/etc/cron.d/x"},
+		{"Acme.Link.1.0.0.tar", evilTar.Bytes(), "etc/passwd"},
+		{"Acme.NotZip.1.0.0.zip", []byte("this is not a zip"), ""},
+		{"Acme.Nu.1.0.0.nupkg", zipOf(t, map[string]string{"lib/a.dll": "x"}), ".nuspec"},
+		{"Acme.Nu.1.0.0.nupkg", zipOf(t, map[string]string{"Acme.Nu.nuspec": nuspec("Other.Id", "1.0.0")}), "Other.Id"},
+		{"Acme.Nu.1.0.0.nupkg", zipOf(t, map[string]string{"Acme.Nu.nuspec": nuspec("Acme.Nu", "2.0.0")}), "2.0.0"},
+	}
+	for _, tt := range tests {
+		r := s.push(t, "", tt.file, bytes.NewReader(tt.content), "")
+		if r.status != 400 || !strings.Contains(r.errorMessage(), tt.want) {
+			t.Errorf("%s: %d %q, want 400 naming %q", tt.file, r.status, r.errorMessage(), tt.want)
+		}
+	}
+	var files []string
+	filepath.WalkDir(filepath.Join(dir, "blobs"), func(p string, d os.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) != 0 {
+		t.Fatalf("refused packages left files: %v", files)
 	}
 }

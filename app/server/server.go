@@ -21,6 +21,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app/auth"
 	"github.com/argonautdeploy/argonaut/app/feed"
 	"github.com/argonautdeploy/argonaut/app/secrets"
+	"github.com/argonautdeploy/argonaut/runner/archive"
 	"github.com/argonautdeploy/argonaut/storage"
 	"github.com/gofiber/fiber/v2"
 )
@@ -181,7 +182,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		// before any handler or limit could look at it.
 		DisablePreParseMultipartForm: true,
 	})
-	s.Feed = feed.New(s.log, s.DB, s.DB, feed.Config{MaxPackageSize: s.MaxPackageBytes, Validator: feed.ArchiveValidator()})
+	s.Feed = feed.New(s.log, s.DB, s.DB, feed.Config{MaxPackageSize: s.MaxPackageBytes, Validator: feed.ArchiveValidator(archive.Limits{})})
 	s.Feed.Start()
 	s.routes(installationID, tlsConfig != nil)
 	s.done = make(chan error, 1)
