@@ -81,10 +81,7 @@ func (b *Blobs) Stage(r io.Reader, maxSize int64) (*StagedBlob, error) {
 	if maxSize > 0 {
 		src = io.LimitReader(r, maxSize+1)
 	}
-	// A 1 MiB buffer: far fewer syscalls than io.Copy's 32 KiB for
-	// multi-gigabyte packages, and still a constant footprint.
-	buf := make([]byte, 1<<20)
-	n, err := io.CopyBuffer(io.MultiWriter(tmp, h), src, buf)
+	n, err := copyInBlocks(io.MultiWriter(tmp, h), src)
 	if err != nil {
 		return nil, fmt.Errorf("storage: write blob: %w", err)
 	}
@@ -97,6 +94,37 @@ func (b *Blobs) Stage(r io.Reader, maxSize int64) (*StagedBlob, error) {
 	s.Info = BlobInfo{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
 	ok = true
 	return s, nil
+}
+
+// copyInBlocks copies src to dst in 1 MiB writes. Network readers (a
+// multipart part, say) return a few KiB per Read; writing each of those to
+// the file would cost a syscall per few KiB, which is most of the time of a
+// big upload. The buffer is the only memory a copy holds.
+func copyInBlocks(dst io.Writer, src io.Reader) (int64, error) {
+	buf := make([]byte, 1<<20)
+	var total int64
+	for {
+		// Fill the buffer by hand: io.ReadAtLeast would turn a source's own
+		// io.ErrUnexpectedEOF (a cut connection) into a clean short read.
+		n := 0
+		var err error
+		for n < len(buf) && err == nil {
+			var m int
+			m, err = src.Read(buf[n:])
+			n += m
+		}
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return total, werr
+			}
+			total += int64(n)
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		} else if err != nil {
+			return total, err
+		}
+	}
 }
 
 // Discard removes a staged blob that was not placed; it is safe to call

@@ -62,7 +62,9 @@ func startFeedServer(t *testing.T, cfg server.Config) *feedServer {
 
 // apiKey signs in as the admin and creates an API key, the way a person
 // sets up a CI server.
-func apiKey(t *testing.T, base string) string {
+func apiKey(t *testing.T, base string) string { return apiKeyTB(t, base) }
+
+func apiKeyTB(t testing.TB, base string) string {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
@@ -743,5 +745,32 @@ func TestArchiveRefused(t *testing.T) {
 	})
 	if len(files) != 0 {
 		t.Fatalf("refused packages left files: %v", files)
+	}
+}
+
+// BenchmarkPushPackage pushes a 64 MiB incompressible package through the
+// real HTTP path (octopus-CLI shape) per iteration; bench/feed.sh compares
+// the same path against cp + fsync and measures the server's memory.
+func BenchmarkPushPackage(b *testing.B) {
+	s := server.New(server.Config{DataDir: b.TempDir(), Listen: "127.0.0.1:0", AdminUsername: adminUser, AdminPassword: adminPassword})
+	if err := s.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	fs := &feedServer{Server: s}
+	fs.key = apiKeyTB(b, s.URL)
+	var payload bytes.Buffer
+	tw := tar.NewWriter(&payload)
+	const n = 64 << 20
+	tw.WriteHeader(&tar.Header{Name: "payload.bin", Mode: 0o644, Size: n, Typeflag: tar.TypeReg})
+	io.CopyN(tw, rand.Reader, n)
+	tw.Close()
+	b.SetBytes(int64(payload.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := fs.pushE("", fmt.Sprintf("Acme.Bench.%d.0.0.tar", i+1), bytes.NewReader(payload.Bytes()), "")
+		if err != nil || r.status != 201 {
+			b.Fatalf("push: %v %d %s", err, r.status, r.body)
+		}
 	}
 }
