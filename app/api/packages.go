@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -128,7 +129,9 @@ func (h *Handler) pushPackage(c *fiber.Ctx) error {
 	var content io.Reader = body
 	mediaType, params, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if mediaType == "multipart/form-data" {
-		part, name, err := filePart(multipart.NewReader(body, params["boundary"]))
+		// multipart reads 4 KiB at a time; a 1 MiB buffer underneath turns
+		// that into large reads from the connection (one per chunk).
+		part, name, err := filePart(multipart.NewReader(bufio.NewReaderSize(body, 1<<20), params["boundary"]))
 		if err != nil {
 			return err
 		}
