@@ -6,9 +6,6 @@ import (
 	"time"
 )
 
-// BuiltInFeedID is the ID of every space's built-in package repository.
-const BuiltInFeedID = "feeds-builtin"
-
 // KindPackage names the stored package collection. Packages are not
 // numbered "Kind-N" for users: their IDs are "packages-<PackageId>.<Version>".
 const KindPackage = "Packages"

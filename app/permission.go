@@ -31,6 +31,14 @@ const (
 	PermVariableEdit           Permission = "VariableEdit"
 	PermLibraryVariableSetView Permission = "LibraryVariableSetView"
 	PermLibraryVariableSetEdit Permission = "LibraryVariableSetEdit"
+	PermTaskView               Permission = "TaskView"
+	PermTaskCancel             Permission = "TaskCancel"
+	PermTaskCreate             Permission = "TaskCreate"
+
+	PermProcessEdit   Permission = "ProcessEdit"
+	PermReleaseView   Permission = "ReleaseView"
+	PermReleaseCreate Permission = "ReleaseCreate"
+	PermReleaseDelete Permission = "ReleaseDelete"
 
 	PermBuiltInFeedView       Permission = "BuiltInFeedView"
 	PermBuiltInFeedPush       Permission = "BuiltInFeedPush"
@@ -42,8 +50,8 @@ const (
 var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
-	PermVariableView: true, PermLibraryVariableSetView: true,
-	PermBuiltInFeedView: true,
+	PermVariableView: true, PermLibraryVariableSetView: true, PermReleaseView: true,
+	PermTaskView: true, PermBuiltInFeedView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;

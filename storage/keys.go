@@ -19,6 +19,8 @@ import (
 //	uniq    | uniq\0 <Kind>\0 <index>\0 <value>\0            | u64 n of the owner (unique index)
 //	idx     | idx\0 <Kind>\0 <index>\0 <value>\0 <n:u64>     | empty (non-unique index)
 //	sess    | sess\0 <token sha256 hex>\0                    | JSON session record (Badger TTL = expiry)
+//	queue   | queue\0 <state>\0 <enqueued:u64 ns> <task:u64>  | empty: one per active task (Queued, Executing, Cancelling)
+//	log     | log\0 <task:u64> <seq:u64>                      | JSON batch of a task's log events from seq on (≤ 64 KiB)
 //	blob    | blob\0 <sha256 hex>\0                          | u64: package records referring to the blob
 //	feed    | feed\0 <spaceId>\0                             | JSON built-in feed settings of the space
 //
@@ -32,7 +34,8 @@ import (
 // plus "DeploymentProcesses" and "VariableSets", which are numbered by the
 // project that owns them, and "LibraryVariableSetVariables", numbered by its
 // library variable set. meta\0master-key-check\0 holds the master key check
-// value (JSON string, sealed under the key). Unique index values are case-folded and prefixed
+// value (JSON string, sealed under the key). Releases index "version"
+// (unique, <ProjectId>/<Version>), "project" and "channel". Unique index values are case-folded and prefixed
 // with the space ID where names are unique per space.
 type key []byte
 
@@ -79,6 +82,19 @@ func blobRefKey(sha string) key { return family("blob").str(sha) }
 func blobRefPrefix() key { return family("blob") }
 
 func feedSettingsKey(spaceID string) key { return family("feed").str(spaceID) }
+
+// queueKey orders the active tasks of one state by the time they were
+// queued (ties by number); it is rewritten with every state change.
+func queueKey(state string, enqueued, task uint64) key {
+	return queuePrefix(state).num(enqueued).num(task)
+}
+
+func queuePrefix(state string) key { return family("queue").str(state) }
+
+// logKey addresses the batch of task's log that starts at seq.
+func logKey(task, seq uint64) key { return logPrefix(task).num(seq) }
+
+func logPrefix(task uint64) key { return family("log").num(task) }
 
 // fold makes index values case-insensitive.
 func fold(s string) string { return strings.ToLower(s) }

@@ -115,9 +115,9 @@ func lifecycleFromApp(l *app.Lifecycle) *lifecycleRecord {
 	return r
 }
 
-func orEmpty(s []string) []string {
+func orEmpty[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

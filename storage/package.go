@@ -30,8 +30,8 @@ import (
 // that drops it, under the digest lock, after re-reading the count — so a
 // concurrent push of identical content can never lose its file.
 
-// packageRecord is the stored form of app.Package.
-type packageRecord struct {
+// feedPackageRecord is the stored form of app.Package.
+type feedPackageRecord struct {
 	V           int       `json:"v"`
 	SpaceID     string    `json:"space_id"`
 	PackageID   string    `json:"package_id"`
@@ -47,9 +47,9 @@ type packageRecord struct {
 	BlobMissing bool      `json:"blob_missing,omitempty"`
 }
 
-func (r *packageRecord) id() string { return app.PackageRecordID(r.PackageID, r.Version) }
+func (r *feedPackageRecord) id() string { return app.PackageRecordID(r.PackageID, r.Version) }
 
-func (r *packageRecord) indexes() []indexEntry {
+func (r *feedPackageRecord) indexes() []indexEntry {
 	return []indexEntry{
 		{unique: true, name: "version", value: r.SpaceID + "/" + r.PackageID + "/" + r.VersionKey,
 			conflict: fmt.Sprintf("The package %s version %s already exists.", r.PackageID, r.Version)},
@@ -59,7 +59,7 @@ func (r *packageRecord) indexes() []indexEntry {
 	}
 }
 
-func (r *packageRecord) toApp() *app.Package {
+func (r *feedPackageRecord) toApp() *app.Package {
 	return &app.Package{ID: r.id(), SpaceID: r.SpaceID, PackageID: r.PackageID, Version: r.Version,
 		Title: r.Title, Description: r.Description, Published: r.Published, Size: r.Size, Hash: r.Hash,
 		FileExtension: r.Extension, PushedBy: r.PushedBy, BlobMissing: r.BlobMissing}
@@ -137,7 +137,7 @@ func (d *DB) StorePackage(ctx context.Context, p *app.Package, r io.Reader, o ap
 	}
 	now := d.now().UTC()
 	_, by := app.ActorName(ctx)
-	rec := &packageRecord{V: schemaVersion, SpaceID: p.SpaceID, PackageID: p.PackageID, Version: p.Version,
+	rec := &feedPackageRecord{V: schemaVersion, SpaceID: p.SpaceID, PackageID: p.PackageID, Version: p.Version,
 		VersionKey: o.VersionKey, Title: p.Title, Description: p.Description, Published: now, Size: p.Size,
 		Hash: sha, Extension: p.FileExtension, PushedBy: by}
 	var result app.PushResult
@@ -149,7 +149,7 @@ func (d *DB) StorePackage(ctx context.Context, p *app.Package, r io.Reader, o ap
 			return err
 		}
 		if ok {
-			var old packageRecord
+			var old feedPackageRecord
 			if err := packages.get(txn, n, rec.id(), &old); err != nil {
 				return err
 			}
@@ -255,7 +255,7 @@ func (d *DB) releaseBlob(sha string) {
 }
 
 // findPackage loads the record id names in the space, ENOTFOUND otherwise.
-func findPackage(txn *badger.Txn, spaceID, id string) (uint64, *packageRecord, error) {
+func findPackage(txn *badger.Txn, spaceID, id string) (uint64, *feedPackageRecord, error) {
 	n, ok, err := packages.lookup(txn, "id", spaceID+"/"+id)
 	if err != nil {
 		return 0, nil, err
@@ -263,7 +263,7 @@ func findPackage(txn *badger.Txn, spaceID, id string) (uint64, *packageRecord, e
 	if !ok {
 		return 0, nil, app.NotFound(id)
 	}
-	var r packageRecord
+	var r feedPackageRecord
 	if err := packages.get(txn, n, id, &r); err != nil {
 		return 0, nil, err
 	}
@@ -294,7 +294,7 @@ func (d *DB) FindPackageByVersion(ctx context.Context, spaceID, packageID, versi
 		if !ok {
 			return app.NotFound(app.PackageRecordID(packageID, versionKey))
 		}
-		var r packageRecord
+		var r feedPackageRecord
 		if err := packages.get(txn, n, packageID, &r); err != nil {
 			return err
 		}
@@ -309,7 +309,7 @@ func (d *DB) ListPackages(ctx context.Context, spaceID, packageID string) ([]*ap
 	var out []*app.Package
 	err := d.view(func(txn *badger.Txn) error {
 		if packageID == "" {
-			return scan(txn, app.KindPackage, func(_ uint64, r *packageRecord) error {
+			return scan(txn, app.KindPackage, func(_ uint64, r *feedPackageRecord) error {
 				if r.SpaceID == spaceID {
 					out = append(out, r.toApp())
 				}
@@ -321,7 +321,7 @@ func (d *DB) ListPackages(ctx context.Context, spaceID, packageID string) ([]*ap
 			return err
 		}
 		for _, n := range ns {
-			var r packageRecord
+			var r feedPackageRecord
 			if err := packages.get(txn, n, packageID, &r); err != nil {
 				return err
 			}
@@ -454,10 +454,10 @@ func (d *DB) ReconcilePackages(ctx context.Context) (ReconcileReport, error) {
 		rep.MissingBlobs = nil
 		type fix struct {
 			n   uint64
-			old packageRecord
+			old feedPackageRecord
 		}
 		var fixes []fix
-		if err := scan(txn, app.KindPackage, func(n uint64, r *packageRecord) error {
+		if err := scan(txn, app.KindPackage, func(n uint64, r *feedPackageRecord) error {
 			refs[r.Hash]++
 			missing := !d.Blobs.Exists(r.Hash)
 			if missing != r.BlobMissing {

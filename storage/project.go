@@ -124,12 +124,26 @@ type stepRecord struct {
 }
 
 type actionRecord struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	ActionType string            `json:"action_type"`
-	IsDisabled bool              `json:"is_disabled,omitempty"`
-	IsRequired bool              `json:"is_required,omitempty"`
-	Properties map[string]string `json:"properties,omitempty"`
+	ID                   string            `json:"id"`
+	Name                 string            `json:"name"`
+	ActionType           string            `json:"action_type"`
+	IsDisabled           bool              `json:"is_disabled,omitempty"`
+	IsRequired           bool              `json:"is_required,omitempty"`
+	Environments         []string          `json:"environments,omitempty"`
+	ExcludedEnvironments []string          `json:"excluded_environments,omitempty"`
+	Channels             []string          `json:"channels,omitempty"`
+	TenantTags           []string          `json:"tenant_tags,omitempty"`
+	Packages             []packageRecord   `json:"packages,omitempty"`
+	Properties           map[string]string `json:"properties,omitempty"`
+}
+
+type packageRecord struct {
+	ID                  string            `json:"id"`
+	Name                string            `json:"name,omitempty"`
+	PackageID           string            `json:"package_id"`
+	FeedID              string            `json:"feed_id"`
+	AcquisitionLocation string            `json:"acquisition_location,omitempty"`
+	Properties          map[string]string `json:"properties,omitempty"`
 }
 
 func (r *processRecord) indexes() []indexEntry { return nil }
@@ -317,6 +331,9 @@ func (d *DB) DeleteProject(ctx context.Context, spaceID, id string) error {
 				return err
 			}
 		}
+		if err := deleteProjectReleases(txn, projectID); err != nil {
+			return err
+		}
 		if err := txn.Delete(objKey(kindProcess, n)); err != nil {
 			return err
 		}
@@ -358,33 +375,4 @@ func (d *DB) FindChannels(ctx context.Context, f app.ChannelFilter) ([]*app.Chan
 	}
 	page, total := app.Page(out, f.Skip, f.Take)
 	return page, total, nil
-}
-
-// FindDeploymentProcessByID implements app.ProcessService.
-func (d *DB) FindDeploymentProcessByID(ctx context.Context, spaceID, id string) (*app.DeploymentProcess, error) {
-	projectID, ok := strings.CutPrefix(id, "deploymentprocess-")
-	n, ok2 := app.ParseID(app.KindProject, projectID)
-	if !ok || !ok2 {
-		return nil, app.NotFound(id)
-	}
-	var r processRecord
-	if err := d.view(func(txn *badger.Txn) error { return processes.get(txn, n, id, &r) }); err != nil {
-		return nil, err
-	}
-	if spaceID != "" && r.SpaceID != spaceID {
-		return nil, app.NotFound(id)
-	}
-	pid := app.FormatID(app.KindProject, n)
-	out := &app.DeploymentProcess{ID: app.DeploymentProcessID(pid), SpaceID: r.SpaceID, ProjectID: pid,
-		Version: r.Version, Steps: []app.Step{}, Audit: r.audit()}
-	for _, s := range r.Steps {
-		st := app.Step{ID: s.ID, Name: s.Name, Condition: s.Condition, StartTrigger: s.StartTrigger,
-			PackageRequirement: s.PackageRequirement, Properties: s.Properties}
-		for _, a := range s.Actions {
-			st.Actions = append(st.Actions, app.Action{ID: a.ID, Name: a.Name, ActionType: a.ActionType,
-				IsDisabled: a.IsDisabled, IsRequired: a.IsRequired, Properties: a.Properties})
-		}
-		out.Steps = append(out.Steps, st)
-	}
-	return out, nil
 }

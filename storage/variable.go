@@ -495,6 +495,11 @@ func (d *DB) RotateMasterKey(ctx context.Context, next *secrets.Cipher) (int, er
 				}
 			}
 		}
+		n, err := d.resealReleaseSnapshots(txn, next)
+		if err != nil {
+			return err
+		}
+		count += n
 		c, err := next.CheckValue()
 		if err != nil {
 			return err
@@ -508,5 +513,48 @@ func (d *DB) RotateMasterKey(ctx context.Context, next *secrets.Cipher) (int, er
 		return 0, fmt.Errorf("storage: rotate master key: %w", err)
 	}
 	d.cipher = next
+	return count, nil
+}
+
+// resealReleaseSnapshots re-encrypts the sensitive values held in release
+// variable snapshots under next, inside the rotation's transaction.
+func (d *DB) resealReleaseSnapshots(txn *badger.Txn, next *secrets.Cipher) (int, error) {
+	type item struct {
+		n uint64
+		r *releaseRecord
+	}
+	var rels []item
+	if err := scan(txn, app.KindRelease, func(n uint64, r *releaseRecord) error {
+		rels = append(rels, item{n, r})
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	count := 0
+	for _, it := range rels {
+		changed := false
+		for si := range it.r.Variables {
+			for vi := range it.r.Variables[si].Variables {
+				v := &it.r.Variables[si].Variables[vi]
+				if !v.IsSensitive {
+					continue
+				}
+				pt, err := d.open(v.Sealed, v.ID)
+				if err != nil {
+					return 0, err
+				}
+				if v.Sealed, err = next.Seal([]byte(pt), []byte(v.ID)); err != nil {
+					return 0, err
+				}
+				changed = true
+				count++
+			}
+		}
+		if changed {
+			if err := setJSON(txn, objKey(app.KindRelease, it.n), it.r); err != nil {
+				return 0, err
+			}
+		}
+	}
 	return count, nil
 }

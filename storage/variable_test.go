@@ -23,22 +23,13 @@ func newCipher(t *testing.T) *secrets.Cipher {
 	return c
 }
 
-func openTestCipher(t *testing.T, dir string, c *secrets.Cipher) *DB {
+func openWithCipher(t *testing.T, dir string, c *secrets.Cipher) *DB {
 	t.Helper()
 	d, err := Open(context.Background(), Options{Dir: dir, Cipher: c})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return d
-}
-
-func newProjectV(t *testing.T, d *DB, name string) *app.Project {
-	t.Helper()
-	p := &app.Project{SpaceID: app.DefaultSpaceID, Name: name, LifecycleID: "Lifecycles-1", ProjectGroupID: "ProjectGroups-1"}
-	if err := d.CreateProject(context.Background(), p); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // rawContains reports whether any stored value contains s.
@@ -67,9 +58,9 @@ func rawContains(t *testing.T, d *DB, s string) bool {
 
 func TestVariableSetLifecycle(t *testing.T) {
 	ctx := context.Background()
-	d := openTestCipher(t, t.TempDir(), newCipher(t))
+	d := openWithCipher(t, t.TempDir(), newCipher(t))
 	defer d.Close()
-	p := newProjectV(t, d, "Web")
+	p := newProject(t, d, "Web")
 	env := &app.Environment{SpaceID: app.DefaultSpaceID, Name: "Production"}
 	if err := d.CreateEnvironment(ctx, env); err != nil {
 		t.Fatal(err)
@@ -155,8 +146,8 @@ func TestMasterKeyCheck(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	key := newCipher(t)
-	d := openTestCipher(t, dir, key)
-	p := newProjectV(t, d, "Web")
+	d := openWithCipher(t, dir, key)
+	p := newProject(t, d, "Web")
 	vs, _ := d.FindVariableSetByID(ctx, "", p.VariableSetID)
 	vs.Variables = []app.Variable{{Name: "S", Value: "s3cr3t-value", IsSensitive: true}}
 	if err := d.UpdateVariableSet(ctx, vs); err != nil {
@@ -173,7 +164,7 @@ func TestMasterKeyCheck(t *testing.T) {
 		t.Fatalf("missing key: %v", err)
 	}
 	// The right key reopens and reads the value.
-	d = openTestCipher(t, dir, key)
+	d = openWithCipher(t, dir, key)
 	got, err := d.RevealVariableSet(ctx, "", p.VariableSetID)
 	if err != nil || got.Variables[0].Value != "s3cr3t-value" {
 		t.Fatalf("reopen: %+v, %v", got, err)
@@ -198,7 +189,7 @@ func TestMasterKeyCheck(t *testing.T) {
 	if _, err := Open(ctx, Options{Dir: dir, Cipher: key}); err == nil {
 		t.Fatal("the old key still opens the store after rotation")
 	}
-	d = openTestCipher(t, dir, next)
+	d = openWithCipher(t, dir, next)
 	defer d.Close()
 	for id, want := range map[string]string{p.VariableSetID: "s3cr3t-value", lib.VariableSetID: "lib-secret-value"} {
 		got, err := d.RevealVariableSet(ctx, "", id)
@@ -210,7 +201,7 @@ func TestMasterKeyCheck(t *testing.T) {
 
 func TestLibraryVariableSets(t *testing.T) {
 	ctx := context.Background()
-	d := openTestCipher(t, t.TempDir(), newCipher(t))
+	d := openWithCipher(t, t.TempDir(), newCipher(t))
 	defer d.Close()
 	lib := &app.LibraryVariableSet{SpaceID: app.DefaultSpaceID, Name: "Shared"}
 	if err := d.CreateLibraryVariableSet(ctx, lib); err != nil {
@@ -255,9 +246,9 @@ func TestLibraryVariableSets(t *testing.T) {
 
 func TestSensitiveWithoutCipherFailsClosed(t *testing.T) {
 	ctx := context.Background()
-	d := openTestCipher(t, t.TempDir(), nil)
+	d := openWithCipher(t, t.TempDir(), nil)
 	defer d.Close()
-	p := newProjectV(t, d, "Web")
+	p := newProject(t, d, "Web")
 	vs, _ := d.FindVariableSetByID(ctx, "", p.VariableSetID)
 	vs.Variables = []app.Variable{{Name: "S", Value: "nope-secret", IsSensitive: true}}
 	if err := d.UpdateVariableSet(ctx, vs); err == nil || app.ErrorCode(err) != app.EINTERNAL {

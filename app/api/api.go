@@ -18,6 +18,7 @@ import (
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -30,12 +31,17 @@ type Services struct {
 	Projects      app.ProjectService
 	Channels      app.ChannelService
 	Processes     app.ProcessService
-	Variables     app.VariableService
-	Machines      app.MachineService
-	Users         app.UserService
-	Events        app.EventService
-	Packages      app.PackageService
-	Auth          *auth.Authenticator
+	Releases      app.ReleaseService
+	// ReleaseCreator generates versions and picks package versions.
+	ReleaseCreator *releases.Service
+	Variables      app.VariableService
+	Machines       app.MachineService
+	Users          app.UserService
+	Events         app.EventService
+	Packages       app.PackageService
+	Auth           *auth.Authenticator
+	Tasks          app.TaskService
+	TaskLogs       app.TaskLogService
 }
 
 // Handler serves the API.
@@ -82,7 +88,9 @@ func (h *Handler) Register(r fiber.Router) {
 }
 
 func (h *Handler) routes() []route {
-	return []route{
+	// Special routes of a collection come before its standard ones, so that
+	// "/environments/sortorder" is not taken for an environment ID.
+	rs := []route{
 		{method: "GET", path: "", handler: h.root, anonymous: true},
 		{method: "GET", path: "/", handler: h.root, anonymous: true},
 		{method: "GET", path: "/capabilities", handler: h.capabilities, anonymous: true},
@@ -104,30 +112,18 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/:space<regex(^(?i)spaces-[0-9]+$)>", handler: h.spaceRoot, perm: app.PermSpaceView},
 		{method: "GET", path: "/:space<regex(^(?i)spaces-[0-9]+$)>/", handler: h.spaceRoot, perm: app.PermSpaceView},
 
-		{method: "GET", path: "/environments", spaced: true, handler: h.listEnvironments, perm: app.PermEnvironmentView},
-		{method: "GET", path: "/environments/all", spaced: true, handler: h.allEnvironments, perm: app.PermEnvironmentView},
 		{method: "PUT", path: "/environments/sortorder", spaced: true, handler: h.sortEnvironments, perm: app.PermEnvironmentEdit},
-		{method: "POST", path: "/environments", spaced: true, handler: h.createEnvironment, perm: app.PermEnvironmentCreate},
-		{method: "GET", path: "/environments/:id", spaced: true, handler: h.getEnvironment, perm: app.PermEnvironmentView},
 		{method: "GET", path: "/environments/:id/machines", spaced: true, handler: h.environmentMachines, perm: app.PermMachineView},
-		{method: "PUT", path: "/environments/:id", spaced: true, handler: h.updateEnvironment, perm: app.PermEnvironmentEdit},
-		{method: "DELETE", path: "/environments/:id", spaced: true, handler: h.deleteEnvironment, perm: app.PermEnvironmentDelete},
 
-		{method: "GET", path: "/projectgroups", spaced: true, handler: h.listProjectGroups, perm: app.PermProjectGroupView},
-		{method: "GET", path: "/projectgroups/all", spaced: true, handler: h.allProjectGroups, perm: app.PermProjectGroupView},
-		{method: "POST", path: "/projectgroups", spaced: true, handler: h.createProjectGroup, perm: app.PermProjectGroupEdit},
-		{method: "GET", path: "/projectgroups/:id", spaced: true, handler: h.getProjectGroup, perm: app.PermProjectGroupView},
 		{method: "GET", path: "/projectgroups/:id/projects", spaced: true, handler: h.projectGroupProjects, perm: app.PermProjectView},
-		{method: "PUT", path: "/projectgroups/:id", spaced: true, handler: h.updateProjectGroup, perm: app.PermProjectGroupEdit},
-		{method: "DELETE", path: "/projectgroups/:id", spaced: true, handler: h.deleteProjectGroup, perm: app.PermProjectGroupEdit},
-
-		{method: "GET", path: "/lifecycles", spaced: true, handler: h.listLifecycles, perm: app.PermLifecycleView},
-		{method: "GET", path: "/lifecycles/all", spaced: true, handler: h.allLifecycles, perm: app.PermLifecycleView},
-		{method: "POST", path: "/lifecycles", spaced: true, handler: h.createLifecycle, perm: app.PermLifecycleEdit},
-		{method: "GET", path: "/lifecycles/:id", spaced: true, handler: h.getLifecycle, perm: app.PermLifecycleView},
-		{method: "PUT", path: "/lifecycles/:id", spaced: true, handler: h.updateLifecycle, perm: app.PermLifecycleEdit},
-		{method: "DELETE", path: "/lifecycles/:id", spaced: true, handler: h.deleteLifecycle, perm: app.PermLifecycleEdit},
-
+	}
+	rs = append(rs, h.environmentResource().crudRoutes("/environments",
+		app.PermEnvironmentView, app.PermEnvironmentCreate, app.PermEnvironmentEdit, app.PermEnvironmentDelete)...)
+	rs = append(rs, h.projectGroupResource().crudRoutes("/projectgroups",
+		app.PermProjectGroupView, app.PermProjectGroupEdit, app.PermProjectGroupEdit, app.PermProjectGroupEdit)...)
+	rs = append(rs, h.lifecycleResource().crudRoutes("/lifecycles",
+		app.PermLifecycleView, app.PermLifecycleEdit, app.PermLifecycleEdit, app.PermLifecycleEdit)...)
+	return append(rs, []route{
 		{method: "GET", path: "/projects", spaced: true, handler: h.listProjects, perm: app.PermProjectView},
 		{method: "GET", path: "/projects/all", spaced: true, handler: h.allProjects, perm: app.PermProjectView},
 		{method: "POST", path: "/projects", spaced: true, handler: h.createProject, perm: app.PermProjectCreate},
@@ -138,7 +134,21 @@ func (h *Handler) routes() []route {
 		{method: "DELETE", path: "/projects/:id", spaced: true, handler: h.deleteProject, perm: app.PermProjectDelete},
 		{method: "GET", path: "/channels", spaced: true, handler: h.listChannels, perm: app.PermProjectView},
 		{method: "GET", path: "/channels/:id", spaced: true, handler: h.getChannel, perm: app.PermProjectView},
+		{method: "GET", path: "/channels/:id/releases", spaced: true, handler: h.channelReleases, perm: app.PermReleaseView},
 		{method: "GET", path: "/deploymentprocesses/:id", spaced: true, handler: h.getDeploymentProcess, perm: app.PermProjectView},
+		{method: "PUT", path: "/deploymentprocesses/:id", spaced: true, handler: h.updateDeploymentProcess, perm: app.PermProcessEdit},
+		{method: "GET", path: "/deploymentprocesses/:id/template", spaced: true, handler: h.processTemplate, perm: app.PermReleaseView},
+		{method: "GET", path: "/projects/:id/deploymentprocesses", spaced: true, handler: h.projectDeploymentProcess, perm: app.PermProjectView},
+		{method: "GET", path: "/projects/:id/deploymentprocesses/template", spaced: true, handler: h.projectProcessTemplate, perm: app.PermReleaseView},
+		{method: "GET", path: "/projects/:id/releases", spaced: true, handler: h.projectReleases, perm: app.PermReleaseView},
+		{method: "GET", path: "/projects/:id/releases/:version", spaced: true, handler: h.projectReleaseByVersion, perm: app.PermReleaseView},
+		{method: "GET", path: "/releases", spaced: true, handler: h.listReleases, perm: app.PermReleaseView},
+		{method: "POST", path: "/releases", spaced: true, handler: h.createRelease, perm: app.PermReleaseCreate},
+		{method: "POST", path: "/releases/create/v1", spaced: true, handler: h.createReleaseV1, perm: app.PermReleaseCreate},
+		{method: "GET", path: "/releases/:id", spaced: true, handler: h.getRelease, perm: app.PermReleaseView},
+		{method: "GET", path: "/releases/:id/deploymentprocess", spaced: true, handler: h.releaseProcessSnapshot, perm: app.PermReleaseView},
+		{method: "POST", path: "/releases/:id/snapshot-variables", spaced: true, handler: h.snapshotReleaseVariables, perm: app.PermReleaseCreate},
+		{method: "DELETE", path: "/releases/:id", spaced: true, handler: h.deleteRelease, perm: app.PermReleaseDelete},
 		{method: "GET", path: "/variables/preview", spaced: true, handler: h.previewVariables, perm: app.PermVariableView},
 		{method: "GET", path: "/variables/:id", spaced: true, handler: h.getVariableSet, perm: app.PermVariableView},
 		{method: "PUT", path: "/variables/:id", spaced: true, handler: h.updateVariableSet, perm: app.PermVariableEdit},
@@ -172,7 +182,22 @@ func (h *Handler) routes() []route {
 		{method: "PUT", path: "/feeds/:id", spaced: true, handler: h.updateFeed, perm: app.PermBuiltInFeedAdminister},
 		{method: "GET", path: "/feeds/:id/packages/versions", spaced: true, handler: h.feedPackageVersions, perm: app.PermBuiltInFeedView},
 		{method: "POST", path: "/feeds/:id/retention/run", spaced: true, handler: h.runRetention, perm: app.PermBuiltInFeedAdminister},
-	}
+		// Tasks live across spaces: /api/tasks lists every space's, the
+		// /api/{spaceId}/tasks forms only that space's.
+		{method: "GET", path: "/tasks", handler: h.listTasks, perm: app.PermTaskView},
+		{method: "POST", path: "/tasks/rerun/:id", handler: h.rerunTask, perm: app.PermTaskCreate},
+		{method: "GET", path: "/tasks/:id", handler: h.getTask, perm: app.PermTaskView},
+		{method: "GET", path: "/tasks/:id/details", handler: h.taskDetails, perm: app.PermTaskView},
+		{method: "GET", path: "/tasks/:id/raw", handler: h.taskRaw, perm: app.PermTaskView},
+		{method: "POST", path: "/tasks/:id/cancel", handler: h.cancelTask, perm: app.PermTaskCancel},
+		{method: "POST", path: "/spaces" + spaceSegment + "/tasks/:id/cancel", handler: h.cancelTask, perm: app.PermTaskCancel},
+		{method: "GET", path: spaceSegment + "/tasks", handler: h.listTasks, perm: app.PermTaskView},
+		{method: "POST", path: spaceSegment + "/tasks/rerun/:id", handler: h.rerunTask, perm: app.PermTaskCreate},
+		{method: "GET", path: spaceSegment + "/tasks/:id", handler: h.getTask, perm: app.PermTaskView},
+		{method: "GET", path: spaceSegment + "/tasks/:id/details", handler: h.taskDetails, perm: app.PermTaskView},
+		{method: "GET", path: spaceSegment + "/tasks/:id/raw", handler: h.taskRaw, perm: app.PermTaskView},
+		{method: "POST", path: spaceSegment + "/tasks/:id/cancel", handler: h.cancelTask, perm: app.PermTaskCancel},
+	}...)
 }
 
 // ErrorHandler renders every error as Octopus's {ErrorMessage, Errors} body

@@ -173,7 +173,8 @@ func channelDTO(ch *app.Channel) ChannelResource {
 	r := ChannelResource{Id: ch.ID, Name: ch.Name, Slug: ch.Slug, Description: ch.Description, ProjectId: ch.ProjectID,
 		IsDefault: ch.IsDefault, Rules: []any{}, TenantTags: []string{}, SpaceId: ch.SpaceID,
 		Links: map[string]string{"Self": spaceLink(ch.SpaceID, "/channels/%s", ch.ID),
-			"Project": spaceLink(ch.SpaceID, "/projects/%s", ch.ProjectID)}}
+			"Project":  spaceLink(ch.SpaceID, "/projects/%s", ch.ProjectID),
+			"Releases": spaceLink(ch.SpaceID, "/channels/%s/releases{?skip,take,searchByVersion}", ch.ID)}}
 	if ch.LifecycleID != "" {
 		r.LifecycleId = &ch.LifecycleID
 	}
@@ -214,20 +215,4 @@ func (h *Handler) getChannel(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(channelDTO(ch))
-}
-
-func (h *Handler) getDeploymentProcess(c *fiber.Ctx) error {
-	dp, err := h.Processes.FindDeploymentProcessByID(c.UserContext(), spaceID(c), param(c, "id"))
-	if err != nil {
-		return err
-	}
-	steps := make([]fiber.Map, 0, len(dp.Steps))
-	for _, s := range dp.Steps {
-		steps = append(steps, fiber.Map{"Id": s.ID, "Name": s.Name, "Condition": s.Condition, "StartTrigger": s.StartTrigger,
-			"PackageRequirement": s.PackageRequirement, "Properties": s.Properties, "Actions": s.Actions})
-	}
-	return c.JSON(fiber.Map{"Id": dp.ID, "ProjectId": dp.ProjectID, "SpaceId": dp.SpaceID, "Version": dp.Version,
-		"Steps": steps, "LastSnapshotId": nil,
-		"Links": map[string]string{"Self": spaceLink(dp.SpaceID, "/deploymentprocesses/%s", dp.ID),
-			"Project": spaceLink(dp.SpaceID, "/projects/%s", dp.ProjectID)}})
 }

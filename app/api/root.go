@@ -56,7 +56,7 @@ func spaceLinks(space string) map[string]string {
 		"Variables":                     p + "/variables{/id}{?ids}",
 		"Releases":                      p + "/releases{/id}{?skip,take,ids}",
 		"Deployments":                   p + "/deployments{/id}{?skip,take,ids,projects,environments,tenants}",
-		"Tasks":                         "/api/tasks{/id}{?skip,take,ids,states,project,environment}",
+		"Tasks":                         "/api/tasks{/id}{?skip,take,ids,states,project,environment,tenant,spaces,name,active}",
 		"Feeds":                         p + "/feeds{/id}{?skip,take,ids,partialName}",
 		"Packages":                      p + "/packages{/id}{?nuGetPackageId,filter,latest,skip,take}",
 		"PackageUpload":                 p + "/packages/raw{?replace,overwriteMode}",

@@ -44,6 +44,7 @@ func commands() []command {
 			return runAdmin(ctx, e.getenv, args, e.stdout, e.stderr)
 		}},
 		{"push", pushSummary, runPush},
+		{"template", "Render #{…} templates locally with variables (render).", runTemplate},
 		{"version", "Print the version.", runVersion},
 		{"help", "Show help for argonaut or one of its commands.", runHelp},
 	}

@@ -388,3 +388,24 @@ func (s *Service) Close() {
 		s.stop = nil
 	}
 }
+
+var _ app.PackageVersionSource = (*Service)(nil)
+
+// LatestPackageVersion implements app.PackageVersionSource for release
+// creation: the newest version without a prerelease tag, or the newest
+// version when every one is a prerelease. ENOTFOUND when there is none.
+func (s *Service) LatestPackageVersion(ctx context.Context, spaceID, packageID string) (string, error) {
+	all, _, err := s.FindPackages(ctx, app.PackageFilter{SpaceID: spaceID, PackageID: packageID})
+	if err != nil {
+		return "", err
+	}
+	if len(all) == 0 {
+		return "", app.Errorf(app.ENOTFOUND, "The built-in feed has no versions of package '%s'.", packageID)
+	}
+	for _, p := range all {
+		if !parseVersion(p.Version).IsPrerelease() {
+			return p.Version, nil
+		}
+	}
+	return all[0].Version, nil
+}

@@ -30,7 +30,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if pt != "" && strings.Contains(sealed, pt) {
+		if len(pt) >= 4 && strings.Contains(sealed, pt) { // a 1-char text can occur in base64 by chance
 			t.Fatalf("sealed value contains the plaintext")
 		}
 		got, err := c.Open(sealed, []byte("var-1"))

@@ -7,10 +7,13 @@ import (
 
 	octoclient "github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/client"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/core"
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/deployments"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/environments"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/lifecycles"
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/packages"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projectgroups"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/projects"
+	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/releases"
 	"github.com/OctopusDeploy/go-octopusdeploy/v2/pkg/spaces"
 )
 
@@ -237,5 +240,83 @@ func wantAPIStatus(t *testing.T, err error, code int) {
 	var apiErr *core.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != code {
 		t.Fatalf("err = %#v, want an API error with status %d", err, code)
+	}
+}
+
+// TestOctopusGoClientReleases edits a deployment process and creates
+// releases through go-octopusdeploy, the calls the CLI and Terraform make.
+func TestOctopusGoClientReleases(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	_, key := newClient(t, s).login(adminUser, adminPassword).newAPIKey("go-octopusdeploy")
+	u, _ := url.Parse(s.URL)
+	oc, err := octoclient.NewClient(nil, u, key, "Spaces-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := projects.NewProject("Shop", "Lifecycles-1", "ProjectGroups-1")
+	p.SpaceID = "Spaces-1"
+	p, err = projects.Add(oc, p)
+	if err != nil {
+		t.Fatalf("add project: %v", err)
+	}
+	dp, err := deployments.GetDeploymentProcessByID(oc, "Spaces-1", p.DeploymentProcessID)
+	if err != nil {
+		t.Fatalf("get process: %v", err)
+	}
+	step := deployments.NewDeploymentStep("Hello")
+	action := deployments.NewDeploymentAction("Hello", "Octopus.Script")
+	action.Properties["Octopus.Action.Script.ScriptBody"] = core.NewPropertyValue("echo hello", false)
+	action.Properties["Octopus.Action.Script.Syntax"] = core.NewPropertyValue("Bash", false)
+	action.Properties["Octopus.Action.RunOnServer"] = core.NewPropertyValue("true", false)
+	step.Actions = append(step.Actions, action)
+	pkgStep := deployments.NewDeploymentStep("Web")
+	pkgStep.Properties["Octopus.Action.TargetRoles"] = core.NewPropertyValue("web", false)
+	pkgAction := deployments.NewDeploymentAction("Web", "Octopus.TentaclePackage")
+	pkgAction.Packages = append(pkgAction.Packages, &packages.PackageReference{PackageID: "Acme.Web", FeedID: "feeds-builtin",
+		AcquisitionLocation: "Server", Properties: map[string]string{}})
+	pkgStep.Actions = append(pkgStep.Actions, pkgAction)
+	dp.Steps = append(dp.Steps, step, pkgStep)
+	updated, err := deployments.UpdateDeploymentProcess(oc, dp)
+	if err != nil {
+		t.Fatalf("update process: %v", err)
+	}
+	if updated.Version != 1 || len(updated.Steps) != 2 || updated.Steps[0].Actions[0].Properties["Octopus.Action.Script.ScriptBody"].Value != "echo hello" {
+		t.Fatalf("updated = %+v", updated)
+	}
+	// The client echoes what it read: a second update with the old Version is stale.
+	if _, err := deployments.UpdateDeploymentProcess(oc, dp); err == nil {
+		t.Error("a stale update succeeded")
+	}
+
+	tmpl, err := deployments.GetDeploymentProcessTemplate(oc, updated, "", "")
+	if err != nil {
+		t.Fatalf("template: %v", err)
+	}
+	if tmpl.NextVersionIncrement != "0.0.1" || len(tmpl.Packages) != 1 || tmpl.Packages[0].ActionName != "Web" || tmpl.Packages[0].PackageID != "Acme.Web" {
+		t.Errorf("template = %+v", tmpl)
+	}
+
+	cmd := releases.NewCreateReleaseCommandV1("Spaces-1", "Shop")
+	cmd.Packages = []string{"Web:1.0.0"}
+	res, err := releases.CreateReleaseV1(oc, cmd)
+	if err != nil {
+		t.Fatalf("create release: %v", err)
+	}
+	if res.ReleaseVersion != "0.0.1" {
+		t.Errorf("release = %+v", res)
+	}
+	rel, err := oc.Releases.GetByID(res.ReleaseID)
+	if err != nil || rel.Version != "0.0.1" || rel.ProjectID != p.GetID() || len(rel.SelectedPackages) != 1 || rel.SelectedPackages[0].Version != "1.0.0" {
+		t.Fatalf("get release = %+v, %v", rel, err)
+	}
+	inProject, err := releases.GetReleaseInProject(oc, "Spaces-1", p.GetID(), "0.0.1")
+	if err != nil || inProject.GetID() != res.ReleaseID {
+		t.Fatalf("release in project = %+v, %v", inProject, err)
+	}
+	cmd.IgnoreIfAlreadyExists = true
+	cmd.ReleaseVersion = "0.0.1"
+	again, err := releases.CreateReleaseV1(oc, cmd)
+	if err != nil || again.ReleaseID != res.ReleaseID {
+		t.Fatalf("ignoreIfAlreadyExists = %+v, %v", again, err)
 	}
 }

@@ -20,7 +20,9 @@ import (
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
 	"github.com/argonautdeploy/argonaut/app/feed"
+	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/argonautdeploy/argonaut/app/secrets"
+	"github.com/argonautdeploy/argonaut/app/tasks"
 	"github.com/argonautdeploy/argonaut/runner/archive"
 	"github.com/argonautdeploy/argonaut/storage"
 	"github.com/gofiber/fiber/v2"
@@ -43,6 +45,11 @@ type Config struct {
 	// <DataDir>/master.key, generated on first start.
 	MasterKey string
 	Logger    *slog.Logger
+	TaskConfig
+	// PackageVersions answers "latest version of a package" for release
+	// creation; nil = releases need explicit package versions. The package
+	// feed fills it.
+	PackageVersions app.PackageVersionSource
 
 	// MaxPackageBytes is the largest package the built-in feed accepts
 	// (0 = 10 GiB). Uploads stream, so MaxBodyBytes does not apply to them.
@@ -55,6 +62,8 @@ type Server struct {
 	DB   *storage.DB
 	Auth *auth.Authenticator
 	Feed *feed.Service
+	// Tasks is the task engine (see tasks.go).
+	Tasks *tasks.Engine
 
 	// URL is where the server can be reached (PublicURL or derived from the listener).
 	URL string
@@ -127,6 +136,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if err != nil {
+			s.closeTasks()
 			s.DB.Close()
 		}
 	}()
@@ -140,6 +150,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	}
 	s.Auth = auth.NewAuthenticator(s.DB)
 	if err := s.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	if err := s.openTasks(ctx); err != nil {
 		return err
 	}
 	installationID, err := s.installationID()
@@ -184,6 +197,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	})
 	s.Feed = feed.New(s.log, s.DB, s.DB, feed.Config{MaxPackageSize: s.MaxPackageBytes, Validator: feed.ArchiveValidator(archive.Limits{})})
 	s.Feed.Start()
+	if s.PackageVersions == nil {
+		s.PackageVersions = s.Feed
+	}
 	s.routes(installationID, tlsConfig != nil)
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.fib.Listener(s.ln) }()
@@ -195,6 +211,8 @@ func (s *Server) routes(installationID string, secure bool) {
 	h := api.New(s.log, api.Services{
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
 		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Packages: s.Feed, Auth: s.Auth,
+		Tasks: s.Tasks, TaskLogs: s.DB,
+		Releases: s.DB, ReleaseCreator: s.releaseService(),
 	}, s.Version, installationID, secure)
 	s.observe() // first: request IDs, logging and metrics wrap every route
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
@@ -221,6 +239,7 @@ func (s *Server) Close() error {
 		s.ln.Close()
 		<-s.done
 	}
+	errs = append(errs, s.closeTasks())
 	if s.Feed != nil {
 		s.Feed.Close()
 	}
@@ -277,4 +296,9 @@ func (s *Server) installationID() (string, error) {
 		return "", fmt.Errorf("server: write installation id: %w", err)
 	}
 	return id, nil
+}
+
+// releaseService builds the release creator over the store.
+func (s *Server) releaseService() *releases.Service {
+	return &releases.Service{Projects: s.DB, Channels: s.DB, Processes: s.DB, Releases: s.DB, Feed: s.PackageVersions}
 }

@@ -13,6 +13,7 @@ func (s *Server) webRoutes(secure bool) {
 	web.New(s.log, web.Services{
 		Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB, Channels: s.DB, Variables: s.DB, Machines: s.DB,
 		Users: s.DB, Auth: s.Auth, Setup: setupGate{s},
+		Processes: s.DB, Releases: s.DB, ReleaseCreator: s.releaseService(),
 	}, secure).Register(s.fib)
 }
 

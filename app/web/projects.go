@@ -88,6 +88,9 @@ func (h *Handler) project(c *fiber.Ctx) error {
 	if l, err := h.Lifecycles.FindLifecycleByID(ctx, spaceID, pr.LifecycleID); err == nil {
 		page.Lifecycle = l.Name
 	}
+	if page.Releases, err = h.projectReleases(c, pr); err != nil {
+		return err
+	}
 	return render(c, fiber.StatusOK, views.ProjectOverview(page))
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -20,10 +21,14 @@ type Services struct {
 	Lifecycles    app.LifecycleService
 	Projects      app.ProjectService
 	Channels      app.ChannelService
-	Variables     app.VariableService
-	Machines      app.MachineService
-	Users         app.UserService
-	Auth          *auth.Authenticator
+	Processes     app.ProcessService
+	Releases      app.ReleaseService
+	// ReleaseCreator generates versions and picks package versions.
+	ReleaseCreator *releases.Service
+	Variables      app.VariableService
+	Machines       app.MachineService
+	Users          app.UserService
+	Auth           *auth.Authenticator
 	// Setup creates the first administrator; nil when setup is not offered.
 	Setup Setup
 }
@@ -77,6 +82,15 @@ func (h *Handler) routes() []route {
 
 		{method: "GET", path: "/app", perm: app.PermSpaceView, handler: h.dashboard},
 		{method: "GET", path: "/app/library", perm: app.PermSpaceView, handler: h.library},
+		{method: "GET", path: "/app/library/variables", perm: app.PermLibraryVariableSetView, handler: h.librarySets},
+		{method: "GET", path: "/app/library/variables/new", perm: app.PermLibraryVariableSetEdit, handler: h.librarySetNew},
+		{method: "POST", path: "/app/library/variables", perm: app.PermLibraryVariableSetEdit, handler: h.librarySetCreate},
+		{method: "GET", path: "/app/library/variables/:lib", perm: app.PermLibraryVariableSetView, handler: h.variableEditor},
+		{method: "GET", path: "/app/library/variables/:lib/new", perm: app.PermLibraryVariableSetEdit, handler: h.variableNew},
+		{method: "POST", path: "/app/library/variables/:lib/new", perm: app.PermLibraryVariableSetEdit, handler: h.variableCreate},
+		{method: "GET", path: "/app/library/variables/:lib/:vid/edit", perm: app.PermLibraryVariableSetEdit, handler: h.variableEdit},
+		{method: "POST", path: "/app/library/variables/:lib/:vid/edit", perm: app.PermLibraryVariableSetEdit, handler: h.variableUpdate},
+		{method: "POST", path: "/app/library/variables/:lib/:vid/delete", perm: app.PermLibraryVariableSetEdit, handler: h.variableDelete},
 
 		{method: "GET", path: "/app/infrastructure", perm: app.PermEnvironmentView, handler: redirectTo("/app/infrastructure/environments")},
 		{method: "GET", path: "/app/infrastructure/environments", perm: app.PermEnvironmentView, handler: h.environments},
@@ -100,8 +114,24 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/app/projects/new", perm: app.PermProjectCreate, handler: h.projectNew},
 		{method: "POST", path: "/app/projects", perm: app.PermProjectCreate, handler: h.projectCreate},
 		{method: "GET", path: "/app/projects/:slug", perm: app.PermProjectView, handler: h.project},
-		{method: "GET", path: "/app/projects/:slug/variables", perm: app.PermVariableView, handler: h.projectVariables},
+		{method: "GET", path: "/app/projects/:slug/variables", perm: app.PermVariableView, handler: h.variableEditor},
 		{method: "GET", path: "/app/projects/:slug/variables/preview", perm: app.PermVariableView, handler: h.projectVariablesPreview},
+		{method: "GET", path: "/app/projects/:slug/process", perm: app.PermProjectView, handler: h.process},
+		{method: "GET", path: "/app/projects/:slug/process/steps/new", perm: app.PermProcessEdit, handler: h.stepNew},
+		{method: "POST", path: "/app/projects/:slug/process/steps", perm: app.PermProcessEdit, handler: h.stepCreate},
+		{method: "GET", path: "/app/projects/:slug/process/steps/:step", perm: app.PermProcessEdit, handler: h.stepEdit},
+		{method: "POST", path: "/app/projects/:slug/process/steps/:step", perm: app.PermProcessEdit, handler: h.stepUpdate},
+		{method: "POST", path: "/app/projects/:slug/process/steps/:step/:action", perm: app.PermProcessEdit, handler: h.stepChange},
+		{method: "GET", path: "/app/projects/:slug/releases/new", perm: app.PermReleaseCreate, handler: h.releaseNew},
+		{method: "POST", path: "/app/projects/:slug/releases", perm: app.PermReleaseCreate, handler: h.releaseCreate},
+		{method: "GET", path: "/app/releases/:id", perm: app.PermReleaseView, handler: h.release},
+		{method: "GET", path: "/app/projects/:slug/variables/libraries", perm: app.PermProjectEdit, handler: h.projectLibraries},
+		{method: "POST", path: "/app/projects/:slug/variables/libraries", perm: app.PermProjectEdit, handler: h.projectLibrariesUpdate},
+		{method: "GET", path: "/app/projects/:slug/variables/new", perm: app.PermVariableEdit, handler: h.variableNew},
+		{method: "POST", path: "/app/projects/:slug/variables/new", perm: app.PermVariableEdit, handler: h.variableCreate},
+		{method: "GET", path: "/app/projects/:slug/variables/:vid/edit", perm: app.PermVariableEdit, handler: h.variableEdit},
+		{method: "POST", path: "/app/projects/:slug/variables/:vid/edit", perm: app.PermVariableEdit, handler: h.variableUpdate},
+		{method: "POST", path: "/app/projects/:slug/variables/:vid/delete", perm: app.PermVariableEdit, handler: h.variableDelete},
 		{method: "GET", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectSettings},
 		{method: "POST", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectUpdate},
 		{method: "GET", path: "/app/projects/:slug/delete", perm: app.PermProjectDelete, handler: h.projectDeletePage},
