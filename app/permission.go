@@ -39,6 +39,10 @@ const (
 	PermReleaseView   Permission = "ReleaseView"
 	PermReleaseCreate Permission = "ReleaseCreate"
 	PermReleaseDelete Permission = "ReleaseDelete"
+
+	PermBuiltInFeedView       Permission = "BuiltInFeedView"
+	PermBuiltInFeedPush       Permission = "BuiltInFeedPush"
+	PermBuiltInFeedAdminister Permission = "BuiltInFeedAdminister"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -47,7 +51,7 @@ var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
 	PermVariableView: true, PermLibraryVariableSetView: true, PermReleaseView: true,
-	PermTaskView: true,
+	PermTaskView: true, PermBuiltInFeedView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;

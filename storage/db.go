@@ -54,6 +54,8 @@ type DB struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+
+	blobLocks digestLocks // see storage/package.go
 }
 
 // Open opens (creating if needed) the store in opts.Dir, runs migrations and

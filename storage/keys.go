@@ -21,6 +21,14 @@ import (
 //	sess    | sess\0 <token sha256 hex>\0                    | JSON session record (Badger TTL = expiry)
 //	queue   | queue\0 <state>\0 <enqueued:u64 ns> <task:u64>  | empty: one per active task (Queued, Executing, Cancelling)
 //	log     | log\0 <task:u64> <seq:u64>                      | JSON batch of a task's log events from seq on (≤ 64 KiB)
+//	blob    | blob\0 <sha256 hex>\0                          | u64: package records referring to the blob
+//	feed    | feed\0 <spaceId>\0                             | JSON built-in feed settings of the space
+//
+// Packages (kind "Packages") are numbered like other records; their
+// unique indexes are "version" (<space>/<package id>/<normalized version>)
+// and "id" (<space>/packages-<id>.<version>), and "package" (<space>/<package
+// id>) lists the versions of one package. A blob file is removed only when
+// its blob\0 count reaches zero (see storage/package.go).
 //
 // Kinds are the app.Kind* collection names ("Environments", "Projects", …)
 // plus "DeploymentProcesses" and "VariableSets", which are numbered by the
@@ -68,6 +76,12 @@ func idxPrefix(kind, index, value string) key {
 }
 
 func sessionKey(hash string) key { return family("sess").str(hash) }
+
+func blobRefKey(sha string) key { return family("blob").str(sha) }
+
+func blobRefPrefix() key { return family("blob") }
+
+func feedSettingsKey(spaceID string) key { return family("feed").str(spaceID) }
 
 // queueKey orders the active tasks of one state by the time they were
 // queued (ties by number); it is rewritten with every state change.

@@ -38,6 +38,7 @@ type Services struct {
 	Machines       app.MachineService
 	Users          app.UserService
 	Events         app.EventService
+	Packages       app.PackageService
 	Auth           *auth.Authenticator
 	Tasks          app.TaskService
 	TaskLogs       app.TaskLogService
@@ -168,6 +169,19 @@ func (h *Handler) routes() []route {
 
 		{method: "GET", path: "/events", handler: h.listEvents, perm: app.PermEventView},
 
+		{method: "POST", path: "/packages/raw", spaced: true, handler: h.pushPackage, perm: app.PermBuiltInFeedPush},
+		{method: "GET", path: "/packages", spaced: true, handler: h.listPackages, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/packages/versions", spaced: true, handler: h.packageVersions, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/packages/:id", spaced: true, handler: h.getPackage, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/packages/:id/raw", spaced: true, handler: h.downloadPackage, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/packages/:id/:version/delta-signature", spaced: true, handler: h.deltaSignature, perm: app.PermBuiltInFeedView},
+		{method: "DELETE", path: "/packages/:id", spaced: true, handler: h.deletePackage, perm: app.PermBuiltInFeedAdminister},
+		{method: "GET", path: "/feeds", spaced: true, handler: h.listFeeds, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/feeds/all", spaced: true, handler: h.allFeeds, perm: app.PermBuiltInFeedView},
+		{method: "GET", path: "/feeds/:id", spaced: true, handler: h.getFeed, perm: app.PermBuiltInFeedView},
+		{method: "PUT", path: "/feeds/:id", spaced: true, handler: h.updateFeed, perm: app.PermBuiltInFeedAdminister},
+		{method: "GET", path: "/feeds/:id/packages/versions", spaced: true, handler: h.feedPackageVersions, perm: app.PermBuiltInFeedView},
+		{method: "POST", path: "/feeds/:id/retention/run", spaced: true, handler: h.runRetention, perm: app.PermBuiltInFeedAdminister},
 		// Tasks live across spaces: /api/tasks lists every space's, the
 		// /api/{spaceId}/tasks forms only that space's.
 		{method: "GET", path: "/tasks", handler: h.listTasks, perm: app.PermTaskView},

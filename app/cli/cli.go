@@ -43,6 +43,7 @@ func commands() []command {
 		{"admin", "Offline administration of a stopped server's data dir (rotate-master-key).", func(ctx context.Context, e *env, args []string) int {
 			return runAdmin(ctx, e.getenv, args, e.stdout, e.stderr)
 		}},
+		{"push", pushSummary, runPush},
 		{"template", "Render #{…} templates locally with variables (render).", runTemplate},
 		{"version", "Print the version.", runVersion},
 		{"help", "Show help for argonaut or one of its commands.", runHelp},

@@ -19,9 +19,11 @@ import (
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/feed"
 	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/argonautdeploy/argonaut/app/secrets"
 	"github.com/argonautdeploy/argonaut/app/tasks"
+	"github.com/argonautdeploy/argonaut/runner/archive"
 	"github.com/argonautdeploy/argonaut/storage"
 	"github.com/gofiber/fiber/v2"
 )
@@ -48,6 +50,10 @@ type Config struct {
 	// creation; nil = releases need explicit package versions. The package
 	// feed fills it.
 	PackageVersions app.PackageVersionSource
+
+	// MaxPackageBytes is the largest package the built-in feed accepts
+	// (0 = 10 GiB). Uploads stream, so MaxBodyBytes does not apply to them.
+	MaxPackageBytes int64
 }
 
 // Server is a running Argonaut server.
@@ -55,6 +61,7 @@ type Server struct {
 	Config
 	DB   *storage.DB
 	Auth *auth.Authenticator
+	Feed *feed.Service
 	// Tasks is the task engine (see tasks.go).
 	Tasks *tasks.Engine
 
@@ -138,6 +145,9 @@ func (s *Server) Open(ctx context.Context) (err error) {
 	} else if n > 0 {
 		s.log.Warn("removed interrupted uploads", "count", n)
 	}
+	if _, err := s.DB.ReconcilePackages(ctx); err != nil {
+		return err
+	}
 	s.Auth = auth.NewAuthenticator(s.DB)
 	if err := s.ensureAdmin(ctx); err != nil {
 		return err
@@ -179,7 +189,17 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          api.ErrorHandler(s.log),
 		AppName:               "Argonaut",
+
+		// Multipart bodies are parsed by the handlers that want them, as a
+		// stream: fasthttp's pre-parse would spool a package to os.TempDir
+		// before any handler or limit could look at it.
+		DisablePreParseMultipartForm: true,
 	})
+	s.Feed = feed.New(s.log, s.DB, s.DB, feed.Config{MaxPackageSize: s.MaxPackageBytes, Validator: feed.ArchiveValidator(archive.Limits{})})
+	s.Feed.Start()
+	if s.PackageVersions == nil {
+		s.PackageVersions = s.Feed
+	}
 	s.routes(installationID, tlsConfig != nil)
 	s.done = make(chan error, 1)
 	go func() { s.done <- s.fib.Listener(s.ln) }()
@@ -190,7 +210,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 func (s *Server) routes(installationID string, secure bool) {
 	h := api.New(s.log, api.Services{
 		Spaces: s.DB, Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB,
-		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
+		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Packages: s.Feed, Auth: s.Auth,
 		Tasks: s.Tasks, TaskLogs: s.DB,
 		Releases: s.DB, ReleaseCreator: s.releaseService(),
 	}, s.Version, installationID, secure)
@@ -220,6 +240,9 @@ func (s *Server) Close() error {
 		<-s.done
 	}
 	errs = append(errs, s.closeTasks())
+	if s.Feed != nil {
+		s.Feed.Close()
+	}
 	if s.DB != nil {
 		errs = append(errs, s.DB.Close())
 	}
