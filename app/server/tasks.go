@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"io"
+	"maps"
 
+	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/deployments"
 	"github.com/argonautdeploy/argonaut/app/tasks"
 )
 
@@ -11,15 +15,45 @@ type TaskConfig struct {
 	// TaskCap is the most tasks executing at once; 0 means tasks.DefaultCap (5).
 	TaskCap int
 	// TaskExecutors run tasks by Name. The server registers its own
-	// (deployments, later); tests add theirs here.
+	// ("Deploy"); tests add theirs here (theirs win on a name clash).
 	TaskExecutors map[string]tasks.Executor
 }
 
-// openTasks starts the task engine over the store. Its recovery pass fails
-// tasks a crash left executing, before the API can show them.
+// openTasks starts the task engine over the store with the server's own
+// executors. Its recovery pass fails tasks a crash left executing, before
+// the API can show them.
 func (s *Server) openTasks(ctx context.Context) error {
-	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: s.TaskExecutors, Logger: s.log})
+	s.Interruptions = &deployments.Interruptions{Store: s.DB}
+	executors := map[string]tasks.Executor{app.TaskNameDeploy: s.deployExecutor()}
+	maps.Copy(executors, s.TaskExecutors)
+	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: executors, Logger: s.log})
+	s.Deployments = &deployments.Service{Store: s.DB, Releases: s.DB, Projects: s.DB, Environments: s.DB,
+		Machines: s.DB, Wake: s.Tasks.Wake}
 	return s.Tasks.Start(ctx)
+}
+
+// deployExecutor runs deployments on the server's built-in worker.
+func (s *Server) deployExecutor() *deployments.Executor {
+	return &deployments.Executor{Deployments: s.DB, Releases: s.DB, Projects: s.DB, ProjectGroups: s.DB,
+		Channels: s.DB, Environments: s.DB, Machines: s.DB, Spaces: s.DB, Interruptions: s.Interruptions,
+		Artifacts: s.DB, DataDir: s.DataDir, ServerURI: s.serverURL, Logger: s.log,
+		PutBlob: func(r io.Reader) (string, int64, error) {
+			info, err := s.DB.Blobs.Put(r, 0)
+			return info.SHA256, info.Size, err
+		},
+		PackageSource: deployments.BlobPackages{OpenBlob: s.DB.Blobs.Open},
+		// The built-in feed (branch feed) answers sha256/size by package
+		// version; until it is merged, Packages stays nil and package steps
+		// fail with "no package lookup". Set Config.PackageFiles to plug it.
+		Packages: s.PackageFiles,
+	}
+}
+
+// serverURL is the server's URL once it listens.
+func (s *Server) serverURL() string {
+	s.urlMu.Lock()
+	defer s.urlMu.Unlock()
+	return s.URL
 }
 
 // closeTasks stops the engine: executing tasks are cancelled and end
