@@ -365,9 +365,6 @@ func (h *Handler) takeResponsibility(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := FinishBody(c); err != nil {
-		return err
-	}
 	i, err := svc.TakeResponsibility(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
