@@ -138,7 +138,9 @@ func TestKill9MidDeployment(t *testing.T) {
 	setupProject(t, p.URL, key, "Prod", "LongRunning", `sleep 600 & echo "child=$!"; wait`)
 	var rel struct{ ReleaseId string }
 	api(t, p.URL, key, "POST", "/api/Spaces-1/releases/create/v1", map[string]any{"projectName": "LongRunning", "releaseVersion": "1.0.0"}, &rel, http.StatusCreated)
-	var dep struct{ DeploymentServerTasks []struct{ DeploymentId, ServerTaskId string } }
+	var dep struct {
+		DeploymentServerTasks []struct{ DeploymentId, ServerTaskId string }
+	}
 	api(t, p.URL, key, "POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"projectName": "LongRunning",
 		"releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}}, &dep, http.StatusCreated)
 	taskID := dep.DeploymentServerTasks[0].ServerTaskId
