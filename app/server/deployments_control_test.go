@@ -202,3 +202,77 @@ printf 'split: hunter2-'; sleep 0.1; printf 'correct-horse\n'`),
 		}
 	}
 }
+
+func TestArtifactsAreStoredAndListed(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Reports", []any{runOnServer("Report", `echo "report for #{Octopus.Environment.Name}" > report.txt; new_octopusartifact "$PWD/report.txt" report.txt`)}, nil)
+	releaseV1(t, c, "Reports", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Reports", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	if got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed); got.State != "Success" {
+		t.Fatalf("%+v\n%s", got, details(t, c, task.ServerTaskId).ActivityLogs[0].text())
+	}
+	for _, regarding := range []string{task.ServerTaskId, task.DeploymentId} {
+		var list paged[struct {
+			Id, Filename, Source, ServerTaskId string
+			Length                             int64
+			Links                              map[string]string
+		}]
+		c.must("GET", "/api/Spaces-1/artifacts?regarding="+regarding, nil, http.StatusOK, &list)
+		if list.TotalResults != 1 || list.Items[0].Filename != "report.txt" || list.Items[0].Source != "Octopus Server" {
+			t.Fatalf("artifacts regarding %s: %+v", regarding, list)
+		}
+		status, body := c.call("GET", list.Items[0].Links["Content"], nil)
+		if status != http.StatusOK || string(body) != "report for Prod\n" {
+			t.Fatalf("content: %d %q", status, body)
+		}
+	}
+}
+
+func TestScheduledDeploymentAndSkipOptions(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	required := runOnServer("Required", `echo "required ran"`)
+	required["Actions"].([]map[string]any)[0]["IsRequired"] = true
+	projectWith(t, c, "Later", []any{required, runOnServer("Optional", `echo "optional ran"`)}, nil)
+	releaseV1(t, c, "Later", "1.0.0")
+
+	// Required steps cannot be skipped; unknown steps are named.
+	for _, skip := range []string{"Required", "Nope"} {
+		e := c.mustFail("POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"projectName": "Later",
+			"releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}, "skipStepNames": []string{skip}}, http.StatusBadRequest)
+		if !strings.Contains(strings.Join(e.Errors, " "), skip) {
+			t.Errorf("skip %s: %+v", skip, e)
+		}
+	}
+	// An unknown environment creates nothing.
+	c.mustFail("POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"projectName": "Later",
+		"releaseVersion": "1.0.0", "environmentNames": []string{"Prod", "Nowhere"}}, http.StatusBadRequest)
+	var none paged[map[string]any]
+	c.must("GET", "/api/Spaces-1/deployments", nil, http.StatusOK, &none)
+	if none.TotalResults != 0 {
+		t.Fatalf("a refused request created %d deployments", none.TotalResults)
+	}
+
+	runAt := time.Now().Add(1500 * time.Millisecond).UTC()
+	task := deployV1(t, c, map[string]any{"projectName": "Later", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"skipStepNames": []string{"Optional"}, "runAt": runAt.Format(time.RFC3339Nano),
+		"noRunAfter": runAt.Add(time.Hour).Format(time.RFC3339Nano)})[0]
+	var queued struct {
+		State     string
+		QueueTime time.Time
+	}
+	c.must("GET", "/api/tasks/"+task.ServerTaskId, nil, http.StatusOK, &queued)
+	if queued.State != "Queued" || queued.QueueTime.Sub(runAt).Abs() > time.Millisecond {
+		t.Fatalf("scheduled task: %+v (runAt %s)", queued, runAt)
+	}
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	var done struct{ StartTime time.Time }
+	c.must("GET", "/api/tasks/"+task.ServerTaskId, nil, http.StatusOK, &done)
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	if got.State != "Success" || done.StartTime.Before(runAt.Add(-time.Millisecond)) || !strings.Contains(text, "required ran") || strings.Contains(text, "optional ran") {
+		t.Fatalf("scheduled run: %+v started %s (runAt %s)\n%s", got, done.StartTime, runAt, text)
+	}
+}
