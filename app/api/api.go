@@ -169,6 +169,7 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/deployments/:id", spaced: true, handler: h.getDeployment, perm: app.PermDeploymentView},
 		{method: "GET", path: "/interruptions", spaced: true, handler: h.listInterruptions, perm: app.PermInterruptionView},
 		{method: "GET", path: "/interruptions/:id", spaced: true, handler: h.getInterruption, perm: app.PermInterruptionView},
+		{method: "GET", path: "/interruptions/:id/responsible", spaced: true, handler: h.responsibleUser, perm: app.PermInterruptionView},
 		{method: "PUT", path: "/interruptions/:id/responsible", spaced: true, handler: h.takeResponsibility, perm: app.PermInterruptionSubmit},
 		{method: "POST", path: "/interruptions/:id/responsible", spaced: true, handler: h.takeResponsibility, perm: app.PermInterruptionSubmit},
 		{method: "POST", path: "/interruptions/:id/submit", spaced: true, handler: h.submitInterruption, perm: app.PermInterruptionSubmit},

@@ -360,16 +360,39 @@ func (h *Handler) getInterruption(c *fiber.Ctx) error {
 	return c.JSON(interruptionDTO(i, principal(c)))
 }
 
+// takeResponsibility serves PUT /interruptions/{id}/responsible: the caller
+// becomes responsible. Like Octopus it answers with the responsible user
+// (go-octopusdeploy decodes a User).
 func (h *Handler) takeResponsibility(c *fiber.Ctx) error {
 	svc, err := h.interruptionsOrErr()
 	if err != nil {
 		return err
 	}
-	i, err := svc.TakeResponsibility(c.UserContext(), spaceID(c), param(c, "id"))
+	if _, err := svc.TakeResponsibility(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
+		return err
+	}
+	return c.JSON(userDTO(principal(c)))
+}
+
+// responsibleUser serves GET /interruptions/{id}/responsible: the user
+// responsible, or null when nobody has taken it.
+func (h *Handler) responsibleUser(c *fiber.Ctx) error {
+	svc, err := h.interruptionsOrErr()
 	if err != nil {
 		return err
 	}
-	return c.JSON(interruptionDTO(i, principal(c)))
+	i, err := svc.FindInterruptionByID(c.UserContext(), spaceID(c), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	if i.TakenByID == "" {
+		return c.JSON(nil)
+	}
+	u, err := h.Users.FindUserByID(c.UserContext(), i.TakenByID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(userDTO(u))
 }
 
 func (h *Handler) submitInterruption(c *fiber.Ctx) error {
