@@ -66,9 +66,9 @@ type Executor struct {
 	Artifacts     app.ArtifactStore
 	// PutBlob stores artifact content and returns its sha256 and size.
 	PutBlob func(r io.Reader) (sha string, size int64, err error)
-	// Packages finds package files (sha256, size) in the feed for the
+	// Packages finds package files (sha256, size) in a feed for the
 	// planner; nil makes package steps fail with a clear message.
-	Packages deploy.PackageLookup
+	Packages PackageFinder
 	// PackageSource opens package content for the runner.
 	PackageSource runner.PackageSource
 	// DataDir holds work/<task> (per-run workspaces) and Applications.
@@ -156,10 +156,15 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 	}
 	pd := &deploy.Deployment{Release: rel, Project: *proj, Environment: *env, DeploymentID: dep.ID, DeploymentName: dep.Name,
 		DeploymentCreated: dep.Created, CreatedBy: app.User{ID: dep.DeployedByID, Username: dep.DeployedBy, DisplayName: dep.DeployedBy},
-		TaskID: t.ID, TaskName: t.Description, WorkerOS: runtime.GOOS, Packages: x.Packages,
+		TaskID: t.ID, TaskName: t.Description, WorkerOS: runtime.GOOS,
 		Options: deploy.Options{SkipActions: dep.SkipActions, SpecificMachineIDs: dep.SpecificMachineIDs, ExcludedMachineIDs: dep.ExcludedMachineIDs}}
 	if x.ServerURI != nil {
 		pd.ServerURI = x.ServerURI()
+	}
+	if x.Packages != nil {
+		pd.Packages = func(feedID, packageID, version string) (deploy.PackageFile, error) {
+			return x.Packages(ctx, dep.SpaceID, feedID, packageID, version)
+		}
 	}
 	if sp, err := x.Spaces.FindSpaceByID(ctx, dep.SpaceID); err == nil {
 		pd.Space = *sp

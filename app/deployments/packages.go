@@ -5,8 +5,14 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/argonautdeploy/argonaut/app/deploy"
 	"github.com/argonautdeploy/argonaut/runner"
 )
+
+// PackageFinder answers which file (sha256, size, file name) a package
+// version is in a space's feed. The built-in feed implements it over its
+// package records; the planner needs it for every package step.
+type PackageFinder func(ctx context.Context, spaceID, feedID, packageID, version string) (deploy.PackageFile, error)
 
 // BlobPackages is the runner's PackageSource on the server: the built-in
 // feed keeps package files in the blob store by sha256, and the plan names

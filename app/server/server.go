@@ -19,7 +19,6 @@ import (
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
-	"github.com/argonautdeploy/argonaut/app/deploy"
 	"github.com/argonautdeploy/argonaut/app/deployments"
 	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/argonautdeploy/argonaut/app/secrets"
@@ -52,7 +51,7 @@ type Config struct {
 	PackageVersions app.PackageVersionSource
 	// PackageFiles finds a package version's file (sha256, size) in a feed
 	// for deployments; nil = package steps cannot be deployed yet.
-	PackageFiles deploy.PackageLookup
+	PackageFiles deployments.PackageFinder
 }
 
 // Server is a running Argonaut server.
