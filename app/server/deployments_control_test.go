@@ -276,3 +276,28 @@ func TestScheduledDeploymentAndSkipOptions(t *testing.T) {
 		t.Fatalf("scheduled run: %+v started %s (runAt %s)\n%s", got, done.StartTime, runAt, text)
 	}
 }
+
+func TestRestartClosesInterruptionsOfFinishedTasks(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Gate", []any{manualStep("Approve", "ok?")}, nil)
+	releaseV1(t, c, "Gate", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Gate", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	i := pendingInterruption(t, c, task.ServerTaskId)
+	stopServer(t, s)
+
+	s = startServer(t, dir)
+	c = adminClient(t, s)
+	got := waitTask(t, c, task.ServerTaskId, 10*time.Second, completed)
+	if got.State != "Failed" {
+		t.Fatalf("after restart: %+v", got)
+	}
+	var after map[string]any
+	c.must("GET", "/api/Spaces-1/interruptions/"+i["Id"].(string), nil, http.StatusOK, &after)
+	if after["IsPending"] != false {
+		t.Fatalf("interruption still pending after its task ended: %+v", after)
+	}
+	c.mustFail("POST", "/api/Spaces-1/interruptions/"+i["Id"].(string)+"/submit", map[string]any{"Result": "Proceed"}, http.StatusConflict)
+}

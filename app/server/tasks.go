@@ -29,7 +29,27 @@ func (s *Server) openTasks(ctx context.Context) error {
 	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: executors, Logger: s.log})
 	s.Deployments = &deployments.Service{Store: s.DB, Releases: s.DB, Projects: s.DB, Environments: s.DB,
 		Machines: s.DB, Wake: s.Tasks.Wake}
-	return s.Tasks.Start(ctx)
+	if err := s.Tasks.Start(ctx); err != nil {
+		return err
+	}
+	return s.closeOrphanedInterruptions(ctx)
+}
+
+// closeOrphanedInterruptions ends interruptions still pending for tasks
+// that are completed — the recovery pass failed the task that was waiting
+// on them — so they no longer show as actionable.
+func (s *Server) closeOrphanedInterruptions(ctx context.Context) error {
+	pending, _, err := s.DB.FindInterruptions(ctx, app.InterruptionFilter{PendingOnly: true})
+	if err != nil {
+		return err
+	}
+	for _, i := range pending {
+		if t, err := s.DB.FindTaskByID(ctx, i.TaskID); err == nil && !t.IsCompleted() {
+			continue
+		}
+		s.Interruptions.Cancel(ctx, i.SpaceID, i.ID, "The task is no longer waiting ("+app.InterruptedByRestart+").")
+	}
+	return nil
 }
 
 // deployExecutor runs deployments on the server's built-in worker.
