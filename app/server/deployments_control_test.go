@@ -301,3 +301,28 @@ func TestRestartClosesInterruptionsOfFinishedTasks(t *testing.T) {
 	}
 	c.mustFail("POST", "/api/Spaces-1/interruptions/"+i["Id"].(string)+"/submit", map[string]any{"Result": "Proceed"}, http.StatusConflict)
 }
+
+func TestGuidedFailureExcludeMachine(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	env := createEnvironment(t, c, "Prod")
+	createCloudTarget(t, c, "region-a", []string{"web"}, env.Id)
+	createCloudTarget(t, c, "region-b", []string{"web"}, env.Id)
+	projectWith(t, c, "Half", []any{
+		targetStep("Web", "web", `if [ "#{Octopus.Machine.Name}" = region-a ]; then exit 1; fi; echo "web ok on #{Octopus.Machine.Name}"`),
+		targetStep("After", "web", `echo "after on #{Octopus.Machine.Name}"`),
+	}, nil)
+	releaseV1(t, c, "Half", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Half", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"useGuidedFailure": true})[0]
+	i := pendingInterruption(t, c, task.ServerTaskId)
+	if !strings.Contains(i["Title"].(string), "region-a") {
+		t.Fatalf("interruption: %+v", i)
+	}
+	c.must("POST", "/api/Spaces-1/interruptions/"+i["Id"].(string)+"/submit", map[string]any{"Guidance": "Exclude"}, http.StatusOK, nil)
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	if got.State != "Success" || !strings.Contains(text, "after on region-b") || strings.Contains(text, "after on region-a") {
+		t.Fatalf("after exclude: %+v\n%s", got, text)
+	}
+}
