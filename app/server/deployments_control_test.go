@@ -349,3 +349,25 @@ func TestUnsupportedTargetsAreNamedAndSkipped(t *testing.T) {
 		t.Errorf("root lines: %+v", w)
 	}
 }
+
+func TestPromptedVariableValues(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Prompted", []any{runOnServer("Show", `echo "color=#{Color} size=#{Size}"`)},
+		[]map[string]any{{"Name": "Color", "Value": "red", "Prompt": map[string]any{"Label": "Color", "Required": true}},
+			{"Name": "Size", "Value": "small"}})
+	releaseV1(t, c, "Prompted", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"variables": map[string]string{"Color": "blue"}})[0]
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	if got.State != "Success" || !strings.Contains(text, "color=blue size=small") {
+		t.Fatalf("%+v\n%s", got, text)
+	}
+	var d map[string]any
+	c.must("GET", "/api/Spaces-1/deployments/"+task.DeploymentId, nil, http.StatusOK, &d)
+	if d["FormValues"].(map[string]any)["Color"] != "blue" {
+		t.Errorf("FormValues: %v", d["FormValues"])
+	}
+}
