@@ -43,6 +43,11 @@ const (
 	PermBuiltInFeedView       Permission = "BuiltInFeedView"
 	PermBuiltInFeedPush       Permission = "BuiltInFeedPush"
 	PermBuiltInFeedAdminister Permission = "BuiltInFeedAdminister"
+	PermDeploymentCreate      Permission = "DeploymentCreate"
+	PermDeploymentView        Permission = "DeploymentView"
+	PermInterruptionView      Permission = "InterruptionView"
+	PermInterruptionSubmit    Permission = "InterruptionSubmit"
+	PermArtifactView          Permission = "ArtifactView"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -51,7 +56,7 @@ var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
 	PermVariableView: true, PermLibraryVariableSetView: true, PermReleaseView: true,
-	PermTaskView: true, PermBuiltInFeedView: true,
+	PermTaskView: true, PermBuiltInFeedView: true, PermDeploymentView: true, PermInterruptionView: true, PermArtifactView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;

@@ -44,6 +44,8 @@ func commands() []command {
 			return runAdmin(ctx, e.getenv, args, e.stdout, e.stderr)
 		}},
 		{"push", pushSummary, runPush},
+		{"release", "Create a release through a server's API (release create).", runRelease},
+		{"deploy", "Deploy a release to environments through a server's API; --wait makes the exit code the outcome.", runDeploy},
 		{"template", "Render #{…} templates locally with variables (render).", runTemplate},
 		{"version", "Print the version.", runVersion},
 		{"help", "Show help for argonaut or one of its commands.", runHelp},

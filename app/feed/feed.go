@@ -409,3 +409,14 @@ func (s *Service) LatestPackageVersion(ctx context.Context, spaceID, packageID s
 	}
 	return all[0].Version, nil
 }
+
+// FindPackageVersion returns one version of a package, matching versions
+// the way pushes do (normalised, case-insensitive: "1.0" finds "1.0.0").
+// Deployments use it to find the file a release's package step needs.
+func (s *Service) FindPackageVersion(ctx context.Context, spaceID, packageID, ver string) (*app.Package, error) {
+	v, err := version.ParseSemVer(ver)
+	if err != nil {
+		return nil, app.Invalid(fmt.Sprintf("The version %q of package '%s' is not valid.", ver, packageID))
+	}
+	return s.store.FindPackageByVersion(ctx, spaceID, packageID, strings.ToLower(v.Normalized()))
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/deployments"
 	"github.com/argonautdeploy/argonaut/app/feed"
 	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/argonautdeploy/argonaut/app/secrets"
@@ -54,6 +55,9 @@ type Config struct {
 	// MaxPackageBytes is the largest package the built-in feed accepts
 	// (0 = 10 GiB). Uploads stream, so MaxBodyBytes does not apply to them.
 	MaxPackageBytes int64
+	// PackageFiles finds a package version's file (sha256, size) in a feed
+	// for deployments; nil = package steps cannot be deployed yet.
+	PackageFiles deployments.PackageFinder
 }
 
 // Server is a running Argonaut server.
@@ -64,6 +68,9 @@ type Server struct {
 	Feed *feed.Service
 	// Tasks is the task engine (see tasks.go).
 	Tasks *tasks.Engine
+	// Deployments creates deployments; Interruptions resumes waiting ones.
+	Deployments   *deployments.Service
+	Interruptions *deployments.Interruptions
 
 	// URL is where the server can be reached (PublicURL or derived from the listener).
 	URL string
@@ -73,6 +80,7 @@ type Server struct {
 	// TLSThumbprint is the SHA-256 thumbprint of the serving certificate, if any.
 	TLSThumbprint string
 
+	urlMu   sync.Mutex // guards URL for executors that start before the listener
 	setupMu sync.Mutex // guards SetupToken while serving (see web.go)
 
 	log  *slog.Logger
@@ -175,10 +183,12 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		scheme = "https"
 		s.ln = tls.NewListener(s.ln, tlsConfig)
 	}
+	s.urlMu.Lock()
 	s.URL = strings.TrimRight(s.PublicURL, "/")
 	if s.URL == "" {
 		s.URL = scheme + "://" + s.ln.Addr().String()
 	}
+	s.urlMu.Unlock()
 
 	s.fib = fiber.New(fiber.Config{
 		Immutable:             true,
@@ -213,6 +223,7 @@ func (s *Server) routes(installationID string, secure bool) {
 		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Packages: s.Feed, Auth: s.Auth,
 		Tasks: s.Tasks, TaskLogs: s.DB,
 		Releases: s.DB, ReleaseCreator: s.releaseService(),
+		Deployments: s.Deployments, Interruptions: s.Interruptions, Artifacts: s.DB, Blobs: s.DB.Blobs,
 	}, s.Version, installationID, secure)
 	s.observe() // first: request IDs, logging and metrics wrap every route
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
