@@ -70,7 +70,7 @@ func (s *Server) deployExecutor() *deployments.Executor {
 			return info.SHA256, info.Size, err
 		},
 		PackageSource: deployments.BlobPackages{OpenBlob: s.DB.Blobs.Open},
-		Packages: s.packageFile,
+		Packages:      s.packageFile,
 	}
 }
 
