@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/argonautdeploy/argonaut/app/tasks"
+	"github.com/argonautdeploy/argonaut/app/web"
 )
 
 // TaskConfig configures the task engine.
@@ -13,6 +14,8 @@ type TaskConfig struct {
 	// TaskExecutors run tasks by Name. The server registers its own
 	// (deployments, later); tests add theirs here.
 	TaskExecutors map[string]tasks.Executor
+	// StreamTiming tunes the portal's live log stream (zero: defaults).
+	StreamTiming web.StreamTiming
 }
 
 // openTasks starts the task engine over the store. Its recovery pass fails

@@ -29,6 +29,10 @@ type Services struct {
 	Machines       app.MachineService
 	Users          app.UserService
 	Auth           *auth.Authenticator
+	Tasks          app.TaskService
+	TaskLogs       app.TaskLogService
+	TaskFollow     TaskFollower
+	StreamTiming   StreamTiming
 	// Setup creates the first administrator; nil when setup is not offered.
 	Setup Setup
 }
@@ -48,12 +52,20 @@ type Handler struct {
 	Services
 	log           *slog.Logger
 	secureCookies bool
+	// closing ends the live streams when the portal closes.
+	closing context.Context
+	close   context.CancelFunc
 }
 
 // New returns a portal handler. secureCookies marks cookies Secure (TLS).
 func New(log *slog.Logger, svc Services, secureCookies bool) *Handler {
-	return &Handler{Services: svc, log: log, secureCookies: secureCookies}
+	closing, close := context.WithCancel(context.Background())
+	return &Handler{Services: svc, log: log, secureCookies: secureCookies, closing: closing, close: close}
 }
+
+// Close ends the live log streams, so that the server's graceful shutdown
+// does not wait for tasks to complete. Call it before shutting down.
+func (h *Handler) Close() { h.close() }
 
 // access says who may reach a route.
 type access int
@@ -81,6 +93,12 @@ func (h *Handler) routes() []route {
 		{method: "POST", path: "/setup", access: anonymous, handler: h.setup},
 
 		{method: "GET", path: "/app", perm: app.PermSpaceView, handler: h.dashboard},
+		{method: "GET", path: "/app/tasks", perm: app.PermTaskView, handler: h.tasks},
+		{method: "GET", path: "/app/tasks/:id", perm: app.PermTaskView, handler: h.task},
+		{method: "GET", path: "/app/tasks/:id/events", perm: app.PermTaskView, handler: h.taskEvents},
+		{method: "GET", path: "/app/tasks/:id/lines", perm: app.PermTaskView, handler: h.taskLines},
+		{method: "GET", path: "/app/tasks/:id/interruption", perm: app.PermTaskView, handler: h.taskInterruption},
+		{method: "POST", path: "/app/tasks/:id/cancel", perm: app.PermTaskCancel, handler: h.taskCancel},
 		{method: "GET", path: "/app/library", perm: app.PermSpaceView, handler: h.library},
 
 		{method: "GET", path: "/app/infrastructure", perm: app.PermEnvironmentView, handler: redirectTo("/app/infrastructure/environments")},
