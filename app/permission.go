@@ -39,6 +39,12 @@ const (
 	PermReleaseView   Permission = "ReleaseView"
 	PermReleaseCreate Permission = "ReleaseCreate"
 	PermReleaseDelete Permission = "ReleaseDelete"
+
+	PermDeploymentCreate   Permission = "DeploymentCreate"
+	PermDeploymentView     Permission = "DeploymentView"
+	PermInterruptionView   Permission = "InterruptionView"
+	PermInterruptionSubmit Permission = "InterruptionSubmit"
+	PermArtifactView       Permission = "ArtifactView"
 )
 
 // viewPermissions are granted to every active user until teams and roles
@@ -47,7 +53,7 @@ var viewPermissions = map[Permission]bool{
 	PermSpaceView: true, PermEnvironmentView: true, PermMachineView: true,
 	PermProjectView: true, PermProjectGroupView: true, PermLifecycleView: true,
 	PermVariableView: true, PermLibraryVariableSetView: true, PermReleaseView: true,
-	PermTaskView: true,
+	PermTaskView: true, PermDeploymentView: true, PermInterruptionView: true, PermArtifactView: true,
 }
 
 // Can reports whether u holds perm. Administrators hold every permission;

@@ -41,6 +41,10 @@ type Services struct {
 	Auth           *auth.Authenticator
 	Tasks          app.TaskService
 	TaskLogs       app.TaskLogService
+	Deployments    app.DeploymentService
+	Interruptions  app.InterruptionService
+	Artifacts      app.ArtifactStore
+	Blobs          BlobOpener
 }
 
 // Handler serves the API.
@@ -158,6 +162,20 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/releases/:id/deploymentprocess", spaced: true, handler: h.releaseProcessSnapshot, perm: app.PermReleaseView},
 		{method: "POST", path: "/releases/:id/snapshot-variables", spaced: true, handler: h.snapshotReleaseVariables, perm: app.PermReleaseCreate},
 		{method: "DELETE", path: "/releases/:id", spaced: true, handler: h.deleteRelease, perm: app.PermReleaseDelete},
+		{method: "GET", path: "/releases/:id/deployments", spaced: true, handler: h.releaseDeployments, perm: app.PermDeploymentView},
+		{method: "GET", path: "/deployments", spaced: true, handler: h.listDeployments, perm: app.PermDeploymentView},
+		{method: "POST", path: "/deployments", spaced: true, handler: h.createDeployment, perm: app.PermDeploymentCreate},
+		{method: "POST", path: "/deployments/create/untenanted/v1", spaced: true, handler: h.createDeploymentUntenantedV1, perm: app.PermDeploymentCreate},
+		{method: "GET", path: "/deployments/:id", spaced: true, handler: h.getDeployment, perm: app.PermDeploymentView},
+		{method: "GET", path: "/interruptions", spaced: true, handler: h.listInterruptions, perm: app.PermInterruptionView},
+		{method: "GET", path: "/interruptions/:id", spaced: true, handler: h.getInterruption, perm: app.PermInterruptionView},
+		{method: "GET", path: "/interruptions/:id/responsible", spaced: true, handler: h.responsibleUser, perm: app.PermInterruptionView},
+		{method: "PUT", path: "/interruptions/:id/responsible", spaced: true, handler: h.takeResponsibility, perm: app.PermInterruptionSubmit},
+		{method: "POST", path: "/interruptions/:id/responsible", spaced: true, handler: h.takeResponsibility, perm: app.PermInterruptionSubmit},
+		{method: "POST", path: "/interruptions/:id/submit", spaced: true, handler: h.submitInterruption, perm: app.PermInterruptionSubmit},
+		{method: "GET", path: "/artifacts", spaced: true, handler: h.listArtifacts, perm: app.PermArtifactView},
+		{method: "GET", path: "/artifacts/:id", spaced: true, handler: h.getArtifact, perm: app.PermArtifactView},
+		{method: "GET", path: "/artifacts/:id/content", spaced: true, handler: h.artifactContent, perm: app.PermArtifactView},
 		{method: "GET", path: "/variables/preview", spaced: true, handler: h.previewVariables, perm: app.PermVariableView},
 		{method: "GET", path: "/variables/:id", spaced: true, handler: h.getVariableSet, perm: app.PermVariableView},
 		{method: "PUT", path: "/variables/:id", spaced: true, handler: h.updateVariableSet, perm: app.PermVariableEdit},

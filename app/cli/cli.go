@@ -43,6 +43,8 @@ func commands() []command {
 		{"admin", "Offline administration of a stopped server's data dir (rotate-master-key).", func(ctx context.Context, e *env, args []string) int {
 			return runAdmin(ctx, e.getenv, args, e.stdout, e.stderr)
 		}},
+		{"release", "Create a release through a server's API (release create).", runRelease},
+		{"deploy", "Deploy a release to environments through a server's API; --wait makes the exit code the outcome.", runDeploy},
 		{"version", "Print the version.", runVersion},
 		{"help", "Show help for argonaut or one of its commands.", runHelp},
 	}

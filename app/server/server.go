@@ -19,6 +19,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
 	"github.com/argonautdeploy/argonaut/app/auth"
+	"github.com/argonautdeploy/argonaut/app/deployments"
 	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/argonautdeploy/argonaut/app/secrets"
 	"github.com/argonautdeploy/argonaut/app/tasks"
@@ -49,6 +50,9 @@ type Config struct {
 	// creation; nil = releases need explicit package versions. The package
 	// feed fills it.
 	PackageVersions app.PackageVersionSource
+	// PackageFiles finds a package version's file (sha256, size) in a feed
+	// for deployments; nil = package steps cannot be deployed yet.
+	PackageFiles deployments.PackageFinder
 }
 
 // Server is a running Argonaut server.
@@ -58,6 +62,9 @@ type Server struct {
 	Auth *auth.Authenticator
 	// Tasks is the task engine (see tasks.go).
 	Tasks *tasks.Engine
+	// Deployments creates deployments; Interruptions resumes waiting ones.
+	Deployments   *deployments.Service
+	Interruptions *deployments.Interruptions
 
 	// URL is where the server can be reached (PublicURL or derived from the listener).
 	URL string
@@ -68,6 +75,7 @@ type Server struct {
 	TLSThumbprint string
 
 	web     *web.Handler
+	urlMu   sync.Mutex // guards URL for executors that start before the listener
 	setupMu sync.Mutex // guards SetupToken while serving (see web.go)
 
 	log  *slog.Logger
@@ -167,10 +175,12 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		scheme = "https"
 		s.ln = tls.NewListener(s.ln, tlsConfig)
 	}
+	s.urlMu.Lock()
 	s.URL = strings.TrimRight(s.PublicURL, "/")
 	if s.URL == "" {
 		s.URL = scheme + "://" + s.ln.Addr().String()
 	}
+	s.urlMu.Unlock()
 
 	s.fib = fiber.New(fiber.Config{
 		Immutable:             true,
@@ -195,6 +205,7 @@ func (s *Server) routes(installationID string, secure bool) {
 		Channels: s.DB, Processes: s.DB, Variables: s.DB, Machines: s.DB, Users: s.DB, Events: s.DB, Auth: s.Auth,
 		Tasks: s.Tasks, TaskLogs: s.DB,
 		Releases: s.DB, ReleaseCreator: s.releaseService(),
+		Deployments: s.Deployments, Interruptions: s.Interruptions, Artifacts: s.DB, Blobs: s.DB.Blobs,
 	}, s.Version, installationID, secure)
 	s.observe() // first: request IDs, logging and metrics wrap every route
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })

@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"io"
+	"maps"
 
+	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/deployments"
 	"github.com/argonautdeploy/argonaut/app/tasks"
 	"github.com/argonautdeploy/argonaut/app/web"
 )
@@ -12,17 +16,67 @@ type TaskConfig struct {
 	// TaskCap is the most tasks executing at once; 0 means tasks.DefaultCap (5).
 	TaskCap int
 	// TaskExecutors run tasks by Name. The server registers its own
-	// (deployments, later); tests add theirs here.
+	// ("Deploy"); tests add theirs here (theirs win on a name clash).
 	TaskExecutors map[string]tasks.Executor
 	// StreamTiming tunes the portal's live log stream (zero: defaults).
 	StreamTiming web.StreamTiming
 }
 
-// openTasks starts the task engine over the store. Its recovery pass fails
-// tasks a crash left executing, before the API can show them.
+// openTasks starts the task engine over the store with the server's own
+// executors. Its recovery pass fails tasks a crash left executing, before
+// the API can show them.
 func (s *Server) openTasks(ctx context.Context) error {
-	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: s.TaskExecutors, Logger: s.log})
-	return s.Tasks.Start(ctx)
+	s.Interruptions = &deployments.Interruptions{Store: s.DB}
+	executors := map[string]tasks.Executor{app.TaskNameDeploy: s.deployExecutor()}
+	maps.Copy(executors, s.TaskExecutors)
+	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: executors, Logger: s.log})
+	s.Deployments = &deployments.Service{Store: s.DB, Releases: s.DB, Projects: s.DB, Environments: s.DB,
+		Machines: s.DB, Wake: s.Tasks.Wake}
+	if err := s.Tasks.Start(ctx); err != nil {
+		return err
+	}
+	return s.closeOrphanedInterruptions(ctx)
+}
+
+// closeOrphanedInterruptions ends interruptions still pending for tasks
+// that are completed — the recovery pass failed the task that was waiting
+// on them — so they no longer show as actionable.
+func (s *Server) closeOrphanedInterruptions(ctx context.Context) error {
+	pending, _, err := s.DB.FindInterruptions(ctx, app.InterruptionFilter{PendingOnly: true})
+	if err != nil {
+		return err
+	}
+	for _, i := range pending {
+		if t, err := s.DB.FindTaskByID(ctx, i.TaskID); err == nil && !t.IsCompleted() {
+			continue
+		}
+		s.Interruptions.Cancel(ctx, i.SpaceID, i.ID, "The task is no longer waiting ("+app.InterruptedByRestart+").")
+	}
+	return nil
+}
+
+// deployExecutor runs deployments on the server's built-in worker.
+func (s *Server) deployExecutor() *deployments.Executor {
+	return &deployments.Executor{Deployments: s.DB, Releases: s.DB, Projects: s.DB, ProjectGroups: s.DB,
+		Channels: s.DB, Environments: s.DB, Machines: s.DB, Spaces: s.DB, Interruptions: s.Interruptions,
+		Artifacts: s.DB, DataDir: s.DataDir, ServerURI: s.serverURL, Logger: s.log,
+		PutBlob: func(r io.Reader) (string, int64, error) {
+			info, err := s.DB.Blobs.Put(r, 0)
+			return info.SHA256, info.Size, err
+		},
+		PackageSource: deployments.BlobPackages{OpenBlob: s.DB.Blobs.Open},
+		// The built-in feed (branch feed) answers sha256/size by package
+		// version; until it is merged, Packages stays nil and package steps
+		// fail with "no package lookup". Set Config.PackageFiles to plug it.
+		Packages: s.PackageFiles,
+	}
+}
+
+// serverURL is the server's URL once it listens.
+func (s *Server) serverURL() string {
+	s.urlMu.Lock()
+	defer s.urlMu.Unlock()
+	return s.URL
 }
 
 // closeTasks stops the engine: executing tasks are cancelled and end

@@ -341,6 +341,10 @@ func (e *Engine) RerunTask(ctx context.Context, id string) (*app.Task, error) {
 	return t, nil
 }
 
+// Wake asks for a scheduling pass, for callers that queue tasks through the
+// store directly (a deployment is created with its task in one transaction).
+func (e *Engine) Wake() { e.poke() }
+
 // poke asks the loop for a scheduling pass.
 func (e *Engine) poke() {
 	select {

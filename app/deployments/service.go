@@ -1,0 +1,235 @@
+// Package deployments creates deployments, runs them (the "Deploy" task
+// executor) and handles their interruptions (manual intervention, guided
+// failure).
+//
+// Creating a deployment is one store transaction: the Deployments-N record,
+// its ServerTasks-N task (Queued, with the deployment's ID in its
+// arguments) and the audit event commit together (app.DeploymentStore).
+// The task engine is then woken; if the server dies in between, the
+// engine's next scheduling pass (at start, or its 20 s poll) finds the task
+// in the queue anyway, so nothing is lost.
+package deployments
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/deploy"
+)
+
+// Service implements app.DeploymentService.
+type Service struct {
+	Store        app.DeploymentStore
+	Releases     app.ReleaseService
+	Projects     app.ProjectService
+	Environments app.EnvironmentService
+	Machines     app.MachineService
+	// Wake asks the task engine for a scheduling pass; nil = rely on its poll.
+	Wake func()
+}
+
+var _ app.DeploymentService = (*Service)(nil)
+
+// FindDeploymentByID implements app.DeploymentService.
+func (s *Service) FindDeploymentByID(ctx context.Context, spaceID, id string) (*app.Deployment, error) {
+	return s.Store.FindDeploymentByID(ctx, spaceID, id)
+}
+
+// FindDeployments implements app.DeploymentService.
+func (s *Service) FindDeployments(ctx context.Context, f app.DeploymentFilter) ([]*app.Deployment, int, error) {
+	return s.Store.FindDeployments(ctx, f)
+}
+
+// prepared is a validated deployment with what its task needs.
+type prepared struct {
+	dep  *app.Deployment
+	task *app.Task
+}
+
+// prepare validates d against its release and environment and builds its task.
+func (s *Service) prepare(ctx context.Context, d *app.Deployment) (*prepared, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	rel, err := s.Releases.FindReleaseByID(ctx, d.SpaceID, d.ReleaseID)
+	if err != nil {
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			return nil, app.Invalid(fmt.Sprintf("The release '%s' does not exist.", d.ReleaseID))
+		}
+		return nil, err
+	}
+	proj, err := s.Projects.FindProjectByID(ctx, d.SpaceID, rel.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	if proj.IsDisabled {
+		return nil, app.Invalid(fmt.Sprintf("The project '%s' is disabled.", proj.Name))
+	}
+	env, err := s.Environments.FindEnvironmentByID(ctx, d.SpaceID, d.EnvironmentID)
+	if err != nil {
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			return nil, app.Invalid(fmt.Sprintf("The environment '%s' does not exist.", d.EnvironmentID))
+		}
+		return nil, err
+	}
+	d.ProjectID, d.ChannelID, d.EnvironmentID = rel.ProjectID, rel.ChannelID, env.ID
+	// Skipped steps must exist and not be required: the planner's check.
+	pd := &deploy.Deployment{Release: rel, Environment: *env, Options: deploy.Options{SkipActions: d.SkipActions}}
+	if err := pd.Validate(); err != nil {
+		return nil, err
+	}
+	for _, id := range append(append([]string(nil), d.SpecificMachineIDs...), d.ExcludedMachineIDs...) {
+		m, err := s.Machines.FindMachineByID(ctx, d.SpaceID, id)
+		if err != nil || !containsFold(m.EnvironmentIDs, env.ID) {
+			return nil, app.Invalid(fmt.Sprintf("The machine '%s' is not a target in the environment '%s'.", id, env.Name))
+		}
+	}
+	if d.Name == "" {
+		d.Name = "Deploy to " + env.Name
+	}
+	t := &app.Task{SpaceID: d.SpaceID, Name: app.TaskNameDeploy, ConcurrencyTag: d.ConcurrencyTag(),
+		Description: fmt.Sprintf("Deploy %s release %s to %s", proj.Name, rel.Version, env.Name)}
+	return &prepared{dep: d, task: t}, nil
+}
+
+// CreateDeployment implements app.DeploymentService.
+func (s *Service) CreateDeployment(ctx context.Context, d *app.Deployment) (*app.Deployment, error) {
+	p, err := s.prepare(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.CreateDeployment(ctx, p.dep, p.task); err != nil {
+		return nil, err
+	}
+	s.wake()
+	return p.dep, nil
+}
+
+func (s *Service) wake() {
+	if s.Wake != nil {
+		s.Wake()
+	}
+}
+
+// Deploy implements app.DeploymentService: every environment is resolved
+// and every deployment validated before the first is created, so a typo in
+// the third environment name creates nothing. Each deployment is then its
+// own transaction; a store failure part-way leaves the earlier ones queued
+// and is reported.
+func (s *Service) Deploy(ctx context.Context, req app.DeployRequest) ([]*app.Deployment, error) {
+	if strings.TrimSpace(req.Project) == "" {
+		return nil, app.Invalid("projectName is required.")
+	}
+	if strings.TrimSpace(req.ReleaseVersion) == "" {
+		return nil, app.Invalid("releaseVersion is required.")
+	}
+	if len(req.EnvironmentNames) == 0 {
+		return nil, app.Invalid("environmentNames must name at least one environment.")
+	}
+	proj, err := s.Projects.FindProjectByID(ctx, req.SpaceID, req.Project)
+	if err != nil {
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			return nil, app.Invalid(fmt.Sprintf("The project '%s' does not exist.", req.Project))
+		}
+		return nil, err
+	}
+	rel, err := s.Releases.FindReleaseByVersion(ctx, req.SpaceID, proj.ID, strings.TrimSpace(req.ReleaseVersion))
+	if err != nil {
+		if app.ErrorCode(err) == app.ENOTFOUND {
+			return nil, app.Invalid(fmt.Sprintf("The project '%s' has no release '%s'.", proj.Name, req.ReleaseVersion))
+		}
+		return nil, err
+	}
+	var all []*prepared
+	seen := map[string]bool{}
+	for _, name := range req.EnvironmentNames {
+		env, err := s.environment(ctx, req.SpaceID, name)
+		if err != nil {
+			return nil, err
+		}
+		if seen[env.ID] {
+			continue
+		}
+		seen[env.ID] = true
+		specific, err := s.machineIDs(ctx, req.SpaceID, env, req.SpecificMachineNames)
+		if err != nil {
+			return nil, err
+		}
+		excluded, err := s.machineIDs(ctx, req.SpaceID, env, req.ExcludedMachineNames)
+		if err != nil {
+			return nil, err
+		}
+		d := &app.Deployment{SpaceID: req.SpaceID, ReleaseID: rel.ID, EnvironmentID: env.ID,
+			DeploymentOptions: app.DeploymentOptions{SpecificMachineIDs: specific, ExcludedMachineIDs: excluded,
+				SkipActions: req.SkipStepNames, UseGuidedFailure: req.UseGuidedFailure,
+				ForcePackageRedeployment: req.ForcePackageRedeployment, FormValues: req.Variables,
+				QueueTime: req.RunAt, QueueTimeExpiry: req.NoRunAfter}}
+		p, err := s.prepare(ctx, d)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, p)
+	}
+	var out []*app.Deployment
+	for _, p := range all {
+		if err := s.Store.CreateDeployment(ctx, p.dep, p.task); err != nil {
+			s.wake()
+			return out, err
+		}
+		out = append(out, p.dep)
+	}
+	s.wake()
+	return out, nil
+}
+
+// environment finds an environment by ID or name.
+func (s *Service) environment(ctx context.Context, spaceID, nameOrID string) (*app.Environment, error) {
+	if e, err := s.Environments.FindEnvironmentByID(ctx, spaceID, nameOrID); err == nil {
+		return e, nil
+	}
+	list, _, err := s.Environments.FindEnvironments(ctx, app.Filter{SpaceID: spaceID, Name: nameOrID})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, app.Invalid(fmt.Sprintf("The environment '%s' does not exist.", nameOrID))
+	}
+	return list[0], nil
+}
+
+// machineIDs resolves machine names (or IDs) among env's machines.
+func (s *Service) machineIDs(ctx context.Context, spaceID string, env *app.Environment, names []string) ([]string, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	machines, _, err := s.Machines.FindMachines(ctx, app.MachineFilter{Filter: app.Filter{SpaceID: spaceID}, EnvironmentIDs: []string{env.ID}})
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range names {
+		found := ""
+		for _, m := range machines {
+			if strings.EqualFold(m.Name, n) || strings.EqualFold(m.ID, n) {
+				found = m.ID
+				break
+			}
+		}
+		if found == "" {
+			return nil, app.Invalid(fmt.Sprintf("The machine '%s' is not a target in the environment '%s'.", n, env.Name))
+		}
+		out = append(out, found)
+	}
+	return out, nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}

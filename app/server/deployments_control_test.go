@@ -1,0 +1,328 @@
+package server_test
+
+import (
+	"errors"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// untilLog polls the task's details until its log contains want.
+func untilLog(t *testing.T, c *client, id, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	pause := 10 * time.Millisecond
+	for {
+		d := details(t, c, id)
+		if strings.Contains(d.ActivityLogs[0].text(), want) {
+			return
+		}
+		if d.Task.IsCompleted || time.Now().After(deadline) {
+			t.Fatalf("task %s (%s) never logged %q:\n%s", id, d.Task.State, want, d.ActivityLogs[0].text())
+		}
+		time.Sleep(pause)
+		pause = min(pause*2, 200*time.Millisecond)
+	}
+}
+
+func TestCancelKillsRunningScriptWithinSeconds(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Dev")
+	projectWith(t, c, "Sleepy", []any{runOnServer("Sleep", `sleep 600 & echo "child=$!"; wait`)}, nil)
+	releaseV1(t, c, "Sleepy", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Sleepy", "releaseVersion": "1.0.0", "environmentNames": []string{"Dev"}})[0]
+	untilLog(t, c, task.ServerTaskId, "child=")
+	m := regexp.MustCompile(`child=(\d+)`).FindStringSubmatch(details(t, c, task.ServerTaskId).ActivityLogs[0].text())
+	pid, _ := strconv.Atoi(m[1])
+
+	start := time.Now()
+	c.must("POST", "/api/spaces/Spaces-1/tasks/"+task.ServerTaskId+"/cancel", nil, http.StatusOK, nil)
+	got := waitTask(t, c, task.ServerTaskId, 5*time.Second, completed)
+	consistent(t, got)
+	if got.State != "Canceled" {
+		t.Fatalf("after cancel: %+v", got)
+	}
+	for syscall.Kill(pid, 0) == nil || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("sleep %d still alive 5 s after cancel", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("canceled and killed in %s", time.Since(start).Round(time.Millisecond))
+	if n := details(t, c, task.ServerTaskId).ActivityLogs[0].find("Step 1: Sleep"); n == nil || n.Status != "Canceled" {
+		t.Errorf("step node after cancel: %+v", n)
+	}
+}
+
+func TestManualInterventionProceedAndAbort(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Gate", []any{
+		manualStep("Approve", "Check the dashboards"),
+		runOnServer("After", `echo "notes=#{Octopus.Action[Approve].Output.Manual.Notes} by=#{Octopus.Action[Approve].Output.Manual.ResponsibleUser.Username} approved=#{Octopus.Action[Approve].Output.Manual.Approved}"`),
+	}, nil)
+	releaseV1(t, c, "Gate", "1.0.0")
+
+	for _, tc := range []struct{ result, state string }{{"Proceed", "Success"}, {"Abort", "Failed"}} {
+		t.Run(tc.result, func(t *testing.T) {
+			c := c.on(t)
+			task := deployV1(t, c, map[string]any{"projectName": "Gate", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+			i := pendingInterruption(t, c, task.ServerTaskId)
+			if i["Title"] != "Approve" || i["CorrelationId"] != task.ServerTaskId || i["IsPending"] != true {
+				t.Fatalf("interruption: %+v", i)
+			}
+			waiting := waitTask(t, c, task.ServerTaskId, 10*time.Second, func(t taskDoc) bool { return t.HasPendingInterruptions })
+			if waiting.State != "Executing" {
+				t.Fatalf("waiting task: %+v", waiting)
+			}
+			// Waiting holds no task slot.
+			deadline := time.Now().Add(5 * time.Second)
+			for holding, parked := s.Tasks.Running(); holding != 0 || parked != 1; holding, parked = s.Tasks.Running() {
+				if time.Now().After(deadline) {
+					t.Fatalf("while waiting: %d holding a slot, %d parked", holding, parked)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			id := i["Id"].(string)
+			c.must("PUT", "/api/Spaces-1/interruptions/"+id+"/responsible", nil, http.StatusOK, nil)
+			c.mustFail("POST", "/api/Spaces-1/interruptions/"+id+"/submit", map[string]any{"Result": "Retry"}, http.StatusBadRequest)
+			c.must("POST", "/api/Spaces-1/interruptions/"+id+"/submit", map[string]any{"Notes": "looks good", "Result": tc.result}, http.StatusOK, nil)
+			c.mustFail("POST", "/api/Spaces-1/interruptions/"+id+"/submit", map[string]any{"Result": tc.result}, http.StatusConflict)
+			got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+			consistent(t, got)
+			if got.State != tc.state || got.HasPendingInterruptions {
+				t.Fatalf("after %s: %+v", tc.result, got)
+			}
+			text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+			if tc.result == "Proceed" && !strings.Contains(text, "notes=looks good by=admin approved=True") {
+				t.Errorf("outputs of the manual step not seen:\n%s", text)
+			}
+			if tc.result == "Abort" && (!strings.Contains(got.ErrorMessage, "aborted by admin") || strings.Contains(text, "notes=")) {
+				t.Errorf("abort: %+v\n%s", got, text)
+			}
+		})
+	}
+}
+
+func TestGuidedFailureRetryAndIgnore(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	marker := filepath.Join(t.TempDir(), "second-time")
+	projectWith(t, c, "Flaky", []any{
+		runOnServer("Flaky", `if [ -f '`+marker+`' ]; then echo "worked the second time"; else touch '`+marker+`'; echo "failing once"; exit 1; fi`),
+		runOnServer("Broken", `exit 2`),
+		runOnServer("After", `echo "after ran"`),
+	}, nil)
+	releaseV1(t, c, "Flaky", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Flaky", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"useGuidedFailure": true})[0]
+
+	i := pendingInterruption(t, c, task.ServerTaskId)
+	if !strings.Contains(i["Title"].(string), "Flaky") {
+		t.Fatalf("first interruption: %+v", i)
+	}
+	c.must("POST", "/api/Spaces-1/interruptions/"+i["Id"].(string)+"/submit", map[string]any{"Guidance": "Retry"}, http.StatusOK, nil)
+	untilLog(t, c, task.ServerTaskId, "worked the second time")
+
+	i = pendingInterruption(t, c, task.ServerTaskId)
+	if !strings.Contains(i["Title"].(string), "Broken") {
+		t.Fatalf("second interruption: %+v", i)
+	}
+	c.must("POST", "/api/Spaces-1/interruptions/"+i["Id"].(string)+"/submit", map[string]any{"Result": "Ignore", "Notes": "known"}, http.StatusOK, nil)
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	consistent(t, got)
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	if got.State != "Success" || !strings.Contains(text, "after ran") || !strings.Contains(text, "chose to ignore") {
+		t.Fatalf("after ignore: %+v\n%s", got, text)
+	}
+}
+
+func TestConcurrencyTagSerialisesDeploymentsOfOneProjectAndEnvironment(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Serial", []any{runOnServer("Work", `echo start; sleep 0.3; echo end`)}, nil)
+	releaseV1(t, c, "Serial", "1.0.0")
+	a := deployV1(t, c, map[string]any{"projectName": "Serial", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	b := deployV1(t, c, map[string]any{"projectName": "Serial", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	type times struct {
+		State                    string
+		StartTime, CompletedTime time.Time
+	}
+	var ta, tb times
+	waitTask(t, c, b.ServerTaskId, 30*time.Second, completed)
+	waitTask(t, c, a.ServerTaskId, 30*time.Second, completed)
+	c.must("GET", "/api/tasks/"+a.ServerTaskId, nil, http.StatusOK, &ta)
+	c.must("GET", "/api/tasks/"+b.ServerTaskId, nil, http.StatusOK, &tb)
+	if ta.State != "Success" || tb.State != "Success" {
+		t.Fatalf("states %s %s", ta.State, tb.State)
+	}
+	if tb.StartTime.Before(ta.CompletedTime) {
+		t.Fatalf("the second deployment started at %s, before the first completed at %s", tb.StartTime, ta.CompletedTime)
+	}
+}
+
+func TestSecretsAreMaskedInDetailsAndRaw(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Secretive", []any{
+		runOnServer("Leak", `echo "secret is #{Password}"
+set_octopusvariable "Runtime" "runtime-secret-4711" -sensitive
+echo "runtime is runtime-secret-4711"
+printf 'split: hunter2-'; sleep 0.1; printf 'correct-horse\n'`),
+		runOnServer("Later", `echo "later sees #{Octopus.Action[Leak].Output.Runtime}"`),
+	}, []map[string]any{{"Name": "Password", "Value": "hunter2-correct-horse", "IsSensitive": true}})
+	releaseV1(t, c, "Secretive", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Secretive", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	if got.State != "Success" {
+		t.Fatalf("%+v", got)
+	}
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	raw := rawLog(t, c, task.ServerTaskId)
+	for what, s := range map[string]string{"details": text, "raw": raw} {
+		for _, secret := range []string{"hunter2-correct-horse", "runtime-secret-4711", "hunter2", "4711"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("%s shows %q:\n%s", what, secret, s)
+			}
+		}
+		for _, want := range []string{"secret is ********", "runtime is ********", "split: ********", "later sees ********"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("%s lacks %q:\n%s", what, want, s)
+			}
+		}
+	}
+}
+
+func TestArtifactsAreStoredAndListed(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Reports", []any{runOnServer("Report", `echo "report for #{Octopus.Environment.Name}" > report.txt; new_octopusartifact "$PWD/report.txt" report.txt`)}, nil)
+	releaseV1(t, c, "Reports", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Reports", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	if got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed); got.State != "Success" {
+		t.Fatalf("%+v\n%s", got, details(t, c, task.ServerTaskId).ActivityLogs[0].text())
+	}
+	for _, regarding := range []string{task.ServerTaskId, task.DeploymentId} {
+		var list paged[struct {
+			Id, Filename, Source, ServerTaskId string
+			Length                             int64
+			Links                              map[string]string
+		}]
+		c.must("GET", "/api/Spaces-1/artifacts?regarding="+regarding, nil, http.StatusOK, &list)
+		if list.TotalResults != 1 || list.Items[0].Filename != "report.txt" || list.Items[0].Source != "Octopus Server" {
+			t.Fatalf("artifacts regarding %s: %+v", regarding, list)
+		}
+		status, body := c.call("GET", list.Items[0].Links["Content"], nil)
+		if status != http.StatusOK || string(body) != "report for Prod\n" {
+			t.Fatalf("content: %d %q", status, body)
+		}
+	}
+}
+
+func TestScheduledDeploymentAndSkipOptions(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	required := runOnServer("Required", `echo "required ran"`)
+	required["Actions"].([]map[string]any)[0]["IsRequired"] = true
+	projectWith(t, c, "Later", []any{required, runOnServer("Optional", `echo "optional ran"`)}, nil)
+	releaseV1(t, c, "Later", "1.0.0")
+
+	// Required steps cannot be skipped; unknown steps are named.
+	for _, skip := range []string{"Required", "Nope"} {
+		e := c.mustFail("POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"projectName": "Later",
+			"releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}, "skipStepNames": []string{skip}}, http.StatusBadRequest)
+		if !strings.Contains(strings.Join(e.Errors, " "), skip) {
+			t.Errorf("skip %s: %+v", skip, e)
+		}
+	}
+	// An unknown environment creates nothing.
+	c.mustFail("POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"projectName": "Later",
+		"releaseVersion": "1.0.0", "environmentNames": []string{"Prod", "Nowhere"}}, http.StatusBadRequest)
+	var none paged[map[string]any]
+	c.must("GET", "/api/Spaces-1/deployments", nil, http.StatusOK, &none)
+	if none.TotalResults != 0 {
+		t.Fatalf("a refused request created %d deployments", none.TotalResults)
+	}
+
+	runAt := time.Now().Add(1500 * time.Millisecond).UTC()
+	task := deployV1(t, c, map[string]any{"projectName": "Later", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"skipStepNames": []string{"Optional"}, "runAt": runAt.Format(time.RFC3339Nano),
+		"noRunAfter": runAt.Add(time.Hour).Format(time.RFC3339Nano)})[0]
+	var queued struct {
+		State     string
+		QueueTime time.Time
+	}
+	c.must("GET", "/api/tasks/"+task.ServerTaskId, nil, http.StatusOK, &queued)
+	if queued.State != "Queued" || queued.QueueTime.Sub(runAt).Abs() > time.Millisecond {
+		t.Fatalf("scheduled task: %+v (runAt %s)", queued, runAt)
+	}
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	var done struct{ StartTime time.Time }
+	c.must("GET", "/api/tasks/"+task.ServerTaskId, nil, http.StatusOK, &done)
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	if got.State != "Success" || done.StartTime.Before(runAt.Add(-time.Millisecond)) || !strings.Contains(text, "required ran") || strings.Contains(text, "optional ran") {
+		t.Fatalf("scheduled run: %+v started %s (runAt %s)\n%s", got, done.StartTime, runAt, text)
+	}
+}
+
+func TestRestartClosesInterruptionsOfFinishedTasks(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Gate", []any{manualStep("Approve", "ok?")}, nil)
+	releaseV1(t, c, "Gate", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Gate", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	i := pendingInterruption(t, c, task.ServerTaskId)
+	stopServer(t, s)
+
+	s = startServer(t, dir)
+	c = adminClient(t, s)
+	got := waitTask(t, c, task.ServerTaskId, 10*time.Second, completed)
+	if got.State != "Failed" {
+		t.Fatalf("after restart: %+v", got)
+	}
+	var after map[string]any
+	c.must("GET", "/api/Spaces-1/interruptions/"+i["Id"].(string), nil, http.StatusOK, &after)
+	if after["IsPending"] != false {
+		t.Fatalf("interruption still pending after its task ended: %+v", after)
+	}
+	c.mustFail("POST", "/api/Spaces-1/interruptions/"+i["Id"].(string)+"/submit", map[string]any{"Result": "Proceed"}, http.StatusConflict)
+}
+
+func TestGuidedFailureExcludeMachine(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	env := createEnvironment(t, c, "Prod")
+	createCloudTarget(t, c, "region-a", []string{"web"}, env.Id)
+	createCloudTarget(t, c, "region-b", []string{"web"}, env.Id)
+	projectWith(t, c, "Half", []any{
+		targetStep("Web", "web", `if [ "#{Octopus.Machine.Name}" = region-a ]; then exit 1; fi; echo "web ok on #{Octopus.Machine.Name}"`),
+		targetStep("After", "web", `echo "after on #{Octopus.Machine.Name}"`),
+	}, nil)
+	releaseV1(t, c, "Half", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Half", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"useGuidedFailure": true})[0]
+	i := pendingInterruption(t, c, task.ServerTaskId)
+	if !strings.Contains(i["Title"].(string), "region-a") {
+		t.Fatalf("interruption: %+v", i)
+	}
+	c.must("POST", "/api/Spaces-1/interruptions/"+i["Id"].(string)+"/submit", map[string]any{"Guidance": "Exclude"}, http.StatusOK, nil)
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	if got.State != "Success" || !strings.Contains(text, "after on region-b") || strings.Contains(text, "after on region-a") {
+		t.Fatalf("after exclude: %+v\n%s", got, text)
+	}
+}

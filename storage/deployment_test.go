@@ -1,0 +1,86 @@
+package storage
+
+import (
+	"context"
+	"testing"
+
+	"github.com/argonautdeploy/argonaut/app"
+)
+
+func TestCreateDeploymentWithItsTaskInOneTransaction(t *testing.T) {
+	ctx := context.Background()
+	d := openWithCipher(t, t.TempDir(), newCipher(t))
+	defer d.Close()
+	p := newProject(t, d, "Web")
+	env := newEnv(t, d, "Production")
+	dp, _ := d.FindDeploymentProcessByID(ctx, "", p.DeploymentProcessID)
+	dp.Steps = scriptProcess("echo one")
+	mustOK(t, d.UpdateDeploymentProcess(ctx, dp))
+	r := &app.Release{SpaceID: app.DefaultSpaceID, ProjectID: p.ID, Version: "1.0.0"}
+	mustOK(t, d.CreateRelease(ctx, r))
+	before := eventCount(t, d)
+
+	dep := &app.Deployment{SpaceID: app.DefaultSpaceID, Name: "Deploy to Production", ReleaseID: r.ID, EnvironmentID: env.ID,
+		DeploymentOptions: app.DeploymentOptions{SkipActions: []string{"x"}, FormValues: map[string]string{"A": "b"}}}
+	task := &app.Task{Description: "Deploy Web release 1.0.0 to Production", ConcurrencyTag: "t"}
+	mustOK(t, d.CreateDeployment(ctx, dep, task))
+	if dep.ID != "Deployments-1" || dep.TaskID != task.ID || dep.ProjectID != p.ID || dep.ChannelID != r.ChannelID {
+		t.Fatalf("deployment: %+v task %+v", dep, task)
+	}
+	if task.State != app.TaskQueued || task.Name != app.TaskNameDeploy || task.Arguments[app.TaskArgDeploymentID] != dep.ID ||
+		task.ProjectID != p.ID || task.EnvironmentID != env.ID {
+		t.Fatalf("task: %+v", task)
+	}
+	if got := eventCount(t, d) - before; got != 1 {
+		t.Fatalf("%d audit events, want 1", got)
+	}
+	queued, _ := d.TasksInState(ctx, app.TaskQueued)
+	if len(queued) != 1 || queued[0].ID != task.ID {
+		t.Fatalf("queue: %+v", queued)
+	}
+	got, err := d.FindDeploymentByID(ctx, app.DefaultSpaceID, dep.ID)
+	mustOK(t, err)
+	if got.FormValues["A"] != "b" || got.SkipActions[0] != "x" {
+		t.Fatalf("read back: %+v", got)
+	}
+	for _, f := range []app.DeploymentFilter{{ReleaseIDs: []string{r.ID}}, {ProjectIDs: []string{p.ID}}, {EnvironmentIDs: []string{env.ID}}, {}} {
+		list, total, err := d.FindDeployments(ctx, f)
+		mustOK(t, err)
+		if total != 1 || list[0].ID != dep.ID {
+			t.Fatalf("filter %+v: %d", f, total)
+		}
+	}
+	if list, _, _ := d.FindDeployments(ctx, app.DeploymentFilter{EnvironmentIDs: []string{"Environments-99"}}); len(list) != 0 {
+		t.Fatal("environment filter ignored")
+	}
+
+	// A bad reference aborts the whole transaction: no task is queued.
+	bad := &app.Deployment{SpaceID: app.DefaultSpaceID, Name: "x", ReleaseID: r.ID, EnvironmentID: "Environments-99"}
+	wantCode(t, d.CreateDeployment(ctx, bad, &app.Task{}), app.EINVALID)
+	if queued, _ := d.TasksInState(ctx, app.TaskQueued); len(queued) != 1 {
+		t.Fatalf("a failed deployment left a task: %d", len(queued))
+	}
+}
+
+func TestInterruptionLifecycle(t *testing.T) {
+	ctx := context.Background()
+	d := openWithCipher(t, t.TempDir(), newCipher(t))
+	defer d.Close()
+	i := &app.Interruption{SpaceID: app.DefaultSpaceID, Type: app.InterruptionManual, Title: "Approve", TaskID: "ServerTasks-3", DeploymentID: "Deployments-2"}
+	mustOK(t, d.CreateInterruption(ctx, i))
+	if i.ID != "Interruptions-1" || !i.IsPending {
+		t.Fatalf("%+v", i)
+	}
+	list, _, _ := d.FindInterruptions(ctx, app.InterruptionFilter{Regarding: "ServerTasks-3", PendingOnly: true})
+	if len(list) != 1 {
+		t.Fatal("regarding the task")
+	}
+	_, err := d.UpdateInterruption(ctx, "", i.ID, func(i *app.Interruption) error {
+		i.IsPending, i.Result = false, app.ResultProceed
+		return nil
+	})
+	mustOK(t, err)
+	if list, _, _ := d.FindInterruptions(ctx, app.InterruptionFilter{Regarding: "Deployments-2", PendingOnly: true}); len(list) != 0 {
+		t.Fatal("still pending")
+	}
+}
