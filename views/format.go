@@ -31,3 +31,6 @@ func lower(s string) string { return strings.ToLower(s) }
 
 // assetPath is the content-hashed URL of an embedded asset.
 func assetPath(name string) string { return assets.Path(name) }
+
+// FormatTime renders a timestamp for people (see formatTime).
+func FormatTime(t time.Time) string { return formatTime(t) }

@@ -15,6 +15,7 @@ func (s *Server) webRoutes(secure bool) {
 		Users: s.DB, Auth: s.Auth, Setup: setupGate{s},
 		Processes: s.DB, Releases: s.DB, ReleaseCreator: s.releaseService(),
 		Tasks: s.Tasks, TaskLogs: s.DB, TaskFollow: s.Tasks, StreamTiming: s.StreamTiming,
+		Deployments: s.Deployments, Interruptions: s.Interruptions, Artifacts: s.DB, Dashboard: s.DB,
 	}, secure)
 	s.web.Register(s.fib)
 }

@@ -5,12 +5,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// decorateTaskPage adds what the task page shows besides the log: the
-// pending interruption, artifacts and the release a deployment deploys.
-func (h *Handler) decorateTaskPage(c *fiber.Ctx, p *views.TaskPage) error {
-	return nil
-}
-
 // taskInterruption serves the interruption form of the task as a fragment
 // (empty when nothing is pending); the live log inserts it.
 func (h *Handler) taskInterruption(c *fiber.Ctx) error {

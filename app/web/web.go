@@ -33,6 +33,10 @@ type Services struct {
 	TaskLogs       app.TaskLogService
 	TaskFollow     TaskFollower
 	StreamTiming   StreamTiming
+	Deployments    app.DeploymentService
+	Interruptions  app.InterruptionService
+	Artifacts      app.ArtifactStore
+	Dashboard      app.DashboardService
 	// Setup creates the first administrator; nil when setup is not offered.
 	Setup Setup
 }
@@ -99,6 +103,8 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/app/tasks/:id/lines", perm: app.PermTaskView, handler: h.taskLines},
 		{method: "GET", path: "/app/tasks/:id/interruption", perm: app.PermTaskView, handler: h.taskInterruption},
 		{method: "POST", path: "/app/tasks/:id/cancel", perm: app.PermTaskCancel, handler: h.taskCancel},
+		{method: "POST", path: "/app/tasks/:id/interruptions/:iid/responsible", perm: app.PermInterruptionSubmit, handler: h.taskInterruptionTake},
+		{method: "POST", path: "/app/tasks/:id/interruptions/:iid/submit", perm: app.PermInterruptionSubmit, handler: h.taskInterruptionSubmit},
 		{method: "GET", path: "/app/library", perm: app.PermSpaceView, handler: h.library},
 
 		{method: "GET", path: "/app/infrastructure", perm: app.PermEnvironmentView, handler: redirectTo("/app/infrastructure/environments")},
@@ -134,6 +140,7 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/app/projects/:slug/releases/new", perm: app.PermReleaseCreate, handler: h.releaseNew},
 		{method: "POST", path: "/app/projects/:slug/releases", perm: app.PermReleaseCreate, handler: h.releaseCreate},
 		{method: "GET", path: "/app/releases/:id", perm: app.PermReleaseView, handler: h.release},
+		{method: "POST", path: "/app/releases/:id/deployments", perm: app.PermDeploymentCreate, handler: h.deploy},
 		{method: "GET", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectSettings},
 		{method: "POST", path: "/app/projects/:slug/settings", perm: app.PermProjectEdit, handler: h.projectUpdate},
 		{method: "GET", path: "/app/projects/:slug/delete", perm: app.PermProjectDelete, handler: h.projectDeletePage},

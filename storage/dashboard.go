@@ -1,0 +1,84 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/argonautdeploy/argonaut/app"
+	"github.com/dgraph-io/badger/v4"
+)
+
+// LatestDeployments implements app.DashboardService in one read
+// transaction: per project, the deployment index (keys only) newest first,
+// decoding records only until every wanted environment has its newest one;
+// then the tasks and release versions of the cells found.
+func (d *DB) LatestDeployments(ctx context.Context, spaceID string, projectIDs, environmentIDs []string) (map[string]map[string]*app.DashboardCell, error) {
+	wanted := map[string]bool{}
+	for _, e := range environmentIDs {
+		wanted[strings.ToLower(e)] = true
+	}
+	out := map[string]map[string]*app.DashboardCell{}
+	versions := map[string]string{}
+	err := d.view(func(txn *badger.Txn) error {
+		for _, p := range projectIDs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			ns, err := deployments.referenced(txn, "project", p)
+			if err != nil {
+				return err
+			}
+			slices.Sort(ns)
+			row := map[string]*app.DashboardCell{}
+			for i := len(ns) - 1; i >= 0 && len(row) < len(wanted); i-- {
+				var r deploymentRecord
+				if err := deployments.get(txn, ns[i], "", &r); err != nil {
+					return err
+				}
+				env := strings.ToLower(r.EnvironmentID)
+				if !wanted[env] || row[env] != nil || !strings.EqualFold(r.SpaceID, spaceID) {
+					continue
+				}
+				dep := r.toApp(ns[i])
+				cell := &app.DashboardCell{Deployment: dep}
+				if n, ok := app.ParseID(app.KindTask, dep.TaskID); ok {
+					var tr taskRecord
+					if err := tasks.get(txn, n, dep.TaskID, &tr); err == nil {
+						cell.Task = tr.toApp(n)
+					}
+				}
+				if v, ok := versions[dep.ReleaseID]; ok {
+					cell.ReleaseVersion = v
+				} else if rel, err := releaseVersion(txn, spaceID, dep.ReleaseID); err == nil {
+					versions[dep.ReleaseID], cell.ReleaseVersion = rel, rel
+				}
+				row[env] = cell
+			}
+			if len(row) > 0 {
+				byID := map[string]*app.DashboardCell{}
+				for _, e := range environmentIDs {
+					if c := row[strings.ToLower(e)]; c != nil {
+						byID[e] = c
+					}
+				}
+				out[p] = byID
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: latest deployments: %w", err)
+	}
+	return out, nil
+}
+
+// releaseVersion reads the version of a release.
+func releaseVersion(txn *badger.Txn, spaceID, id string) (string, error) {
+	_, r, err := findRecord[releaseRecord](txn, releaseKind, spaceID, id)
+	if err != nil {
+		return "", err
+	}
+	return r.Version, nil
+}
