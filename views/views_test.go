@@ -202,7 +202,7 @@ func TestAPIKeyShownOnce(t *testing.T) {
 func TestTaskPageForms(t *testing.T) {
 	doc := render(t, true, pages()["task"].c)
 	for _, id := range []string{"task-cancel-form", "interruption-form", "log-show", "log-earlier", "task-raw", "task-release"} {
-		if doc.Find(`[data-testid="` + id + `"]`).Length() != 1 {
+		if doc.Find(`[data-testid="`+id+`"]`).Length() != 1 {
 			t.Errorf("no %s on the task page", id)
 		}
 	}
@@ -212,7 +212,7 @@ func TestTaskPageForms(t *testing.T) {
 	if doc.Find(`[data-testid="interruption-proceed"]`).Length() != 1 || doc.Find(`[data-testid="interruption-abort"]`).Length() != 1 {
 		t.Error("no Proceed/Abort buttons")
 	}
-	if doc.Find(`script[src="` + assets.Path("tasklog.js") + `"]`).Length() != 1 {
+	if doc.Find(`script[src="`+assets.Path("tasklog.js")+`"]`).Length() != 1 {
 		t.Error("the live log script is not loaded")
 	}
 	rel := render(t, true, pages()["release"].c)
