@@ -26,27 +26,29 @@ func (d *DB) LatestDeployments(ctx context.Context, spaceID string, projectIDs, 
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			ns, err := deployments.referenced(txn, "project", p)
-			if err != nil {
-				return err
-			}
-			slices.Sort(ns)
 			row := map[string]*app.DashboardCell{}
-			for i := len(ns) - 1; i >= 0 && len(row) < len(wanted); i-- {
+			// The project's index keys end in the deployment number: walk
+			// them newest first, without values, until every environment
+			// has its cell.
+			prefix := idxPrefix(app.KindDeployment, "project", p)
+			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: prefix, Reverse: true})
+			for it.Seek(append(slices.Clone(prefix), 0xff)); it.Valid() && len(row) < len(wanted); it.Next() {
+				n := numAt(it.Item().Key())
 				var r deploymentRecord
-				if err := deployments.get(txn, ns[i], "", &r); err != nil {
+				if err := deployments.get(txn, n, "", &r); err != nil {
+					it.Close()
 					return err
 				}
 				env := strings.ToLower(r.EnvironmentID)
 				if !wanted[env] || row[env] != nil || !strings.EqualFold(r.SpaceID, spaceID) {
 					continue
 				}
-				dep := r.toApp(ns[i])
+				dep := r.toApp(n)
 				cell := &app.DashboardCell{Deployment: dep}
-				if n, ok := app.ParseID(app.KindTask, dep.TaskID); ok {
+				if tn, ok := app.ParseID(app.KindTask, dep.TaskID); ok {
 					var tr taskRecord
-					if err := tasks.get(txn, n, dep.TaskID, &tr); err == nil {
-						cell.Task = tr.toApp(n)
+					if err := tasks.get(txn, tn, dep.TaskID, &tr); err == nil {
+						cell.Task = tr.toApp(tn)
 					}
 				}
 				if v, ok := versions[dep.ReleaseID]; ok {
@@ -56,6 +58,7 @@ func (d *DB) LatestDeployments(ctx context.Context, spaceID string, projectIDs, 
 				}
 				row[env] = cell
 			}
+			it.Close()
 			if len(row) > 0 {
 				byID := map[string]*app.DashboardCell{}
 				for _, e := range environmentIDs {
