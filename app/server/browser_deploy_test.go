@@ -94,6 +94,9 @@ echo "portal line after the gate"`
 	if n := run(t, ctx, "count bold", chromedp.Evaluate[int](`document.querySelectorAll('#log b').length`)); n != 0 {
 		t.Errorf("a log line was rendered as HTML (%d <b>)", n)
 	}
+	if dir := os.Getenv("ARGONAUT_SCREENSHOTS"); dir != "" {
+		shoot(t, ctx, filepath.Join(dir, "portal-task-waiting.png"))
+	}
 	do(t, ctx, "approve",
 		chromedp.SendKeys(testid("interruption-notes"), "Looks good"),
 		chromedp.Click(testid("interruption-proceed")),
@@ -109,6 +112,9 @@ echo "portal line after the gate"`
 		chromedp.Navigate(s.URL+"/app"),
 		chromedp.WaitVisible(`[data-testid="deployment-cell"][data-state="Success"]`),
 	)
+	if dir := os.Getenv("ARGONAUT_SCREENSHOTS"); dir != "" {
+		shoot(t, ctx, filepath.Join(dir, "portal-dashboard.png"))
+	}
 	href := run(t, ctx, "cell link", chromedp.Evaluate[string](`document.querySelector('[data-testid="deployment-cell"]').getAttribute('href')`))
 	if !strings.HasSuffix(href, "/app/tasks/"+task.Items[0].Id) {
 		t.Errorf("dashboard cell links to %q", href)
