@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -158,7 +159,13 @@ func TestKill9MidDeployment(t *testing.T) {
 		t.Fatalf("server exit: %v", p.err)
 	}
 
+	if _, err := os.Stat(filepath.Join(dataDir, "work", taskID)); err != nil {
+		t.Fatalf("the killed run's workspace should still be there: %v", err)
+	}
 	p2 := startServer(t, env, "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	if _, err := os.Stat(filepath.Join(dataDir, "work", taskID)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the restart left the killed run's workspace: %v", err)
+	}
 	got := pollTask(t, p2.URL, key, taskID, 30*time.Second, func(t procTask, _ string) bool { return t.IsCompleted })
 	if got.State != "Failed" || !strings.Contains(got.ErrorMessage, "interrupted by server restart") {
 		t.Fatalf("after restart: %+v", got)

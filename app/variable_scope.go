@@ -1,7 +1,7 @@
 package app
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -92,49 +92,104 @@ type Resolution struct {
 // Octopus leaves ties after rule 2 undefined; rules 3–5 make ours
 // deterministic: the same release and target always get the same value.
 func ResolveVariables(ctx ScopeContext, sources []VariableSource) []Resolution {
-	byName := map[string][]Candidate{}
-	var names []string
-	for si, src := range sources {
-		for vi, v := range src.Variables {
+	total := 0
+	for _, src := range sources {
+		total += len(src.Variables)
+	}
+	// Matching values are collected as small references; an index sort by
+	// (name, rank) groups and orders them, and only then are the (large)
+	// Candidate values built, once each, into one slice that every
+	// Resolution's Beaten is a part of.
+	type match struct {
+		key     string // case-folded name
+		v       *Variable
+		src     *VariableSource
+		matched []string
+		rank    rank
+	}
+	all := make([]match, 0, total)
+	for si := range sources {
+		src := &sources[si]
+		for vi := range src.Variables {
+			v := &src.Variables[vi]
 			spec, matched, ok := matchScope(ctx, v.Scope)
 			if !ok {
 				continue
-			}
-			key := strings.ToLower(v.Name)
-			if _, seen := byName[key]; !seen {
-				names = append(names, key)
 			}
 			width := 0
 			for _, d := range v.Scope.dims() {
 				width += len(*d)
 			}
-			byName[key] = append(byName[key], Candidate{Variable: v, SetID: src.SetID, Library: src.Library,
-				Specificity: spec, Matched: matched, source: si, index: vi, width: width})
+			all = append(all, match{key: strings.ToLower(v.Name), v: v, src: src, matched: matched,
+				rank: rank{spec: spec, library: src.Library, width: width, source: si, index: vi}})
 		}
 	}
-	sort.Strings(names)
-	out := make([]Resolution, 0, len(names))
-	for _, key := range names {
-		cs := byName[key]
-		sort.SliceStable(cs, func(i, j int) bool { return better(cs[i], cs[j]) })
-		out = append(out, Resolution{Name: cs[0].Variable.Name, Winner: cs[0], Beaten: cs[1:]})
+	// Sorting indices, not the structs, keeps pointer writes (and their
+	// GC write barriers) out of the sort.
+	order := make([]int32, len(all))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(i, j int32) int {
+		a, b := &all[i], &all[j]
+		if c := strings.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return a.rank.compare(b.rank)
+	})
+	cands := make([]Candidate, len(all))
+	groups := 0
+	for i, o := range order {
+		m := &all[o]
+		cands[i] = Candidate{Variable: *m.v, SetID: m.src.SetID, Library: m.src.Library, Specificity: m.rank.spec,
+			Matched: m.matched, source: m.rank.source, index: m.rank.index, width: m.rank.width}
+		if i == 0 || m.key != all[order[i-1]].key {
+			groups++
+		}
+	}
+	out := make([]Resolution, 0, groups)
+	for start := 0; start < len(order); {
+		end := start + 1
+		for end < len(order) && all[order[end]].key == all[order[start]].key {
+			end++
+		}
+		out = append(out, Resolution{Name: cands[start].Variable.Name, Winner: cands[start], Beaten: cands[start+1 : end : end]})
+		start = end
 	}
 	return out
 }
 
-// better reports whether a wins over b; see ResolveVariables for the rules.
-func better(a, b Candidate) bool {
+// rank is what orders the candidates of one name; see ResolveVariables.
+type rank struct {
+	spec          int
+	library       bool
+	width         int
+	source, index int
+}
+
+// compare returns -1 when a wins over b, 1 when b wins, 0 for the same
+// position (never, for two different values).
+func (a rank) compare(b rank) int {
 	switch {
-	case a.Specificity != b.Specificity:
-		return a.Specificity > b.Specificity
-	case a.Library != b.Library:
-		return !a.Library
+	case a.spec != b.spec:
+		return cmpBool(a.spec > b.spec)
+	case a.library != b.library:
+		return cmpBool(!a.library)
 	case a.width != b.width:
-		return a.width < b.width
+		return cmpBool(a.width < b.width)
 	case a.source != b.source:
-		return a.source < b.source
+		return cmpBool(a.source < b.source)
+	case a.index != b.index:
+		return cmpBool(a.index < b.index)
 	}
-	return a.index < b.index
+	return 0
+}
+
+func cmpBool(aFirst bool) int {
+	if aFirst {
+		return -1
+	}
+	return 1
 }
 
 // matchScope reports whether scope applies in ctx, with the specificity

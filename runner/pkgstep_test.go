@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/argonautdeploy/argonaut/runner/substitute"
 )
 
 type pkgEntry struct {
@@ -308,38 +310,47 @@ func TestExtractionErrorIsTyped(t *testing.T) {
 	}
 }
 
-func TestGlobRegexp(t *testing.T) {
-	tests := []struct {
-		glob  string
-		match []string
-		miss  []string
-	}{
-		{"*.json", []string{"a.json"}, []string{"sub/a.json", "a.jsonx"}},
-		{"conf/*.conf", []string{"conf/a.conf"}, []string{"conf/sub/a.conf", "a.conf"}},
-		{"**/*.config", []string{"web.config", "a/b/web.config"}, []string{"web.config.bak"}},
-		{"conf/**", []string{"conf/a", "conf/a/b"}, []string{"config/a"}},
-		{"./a?.txt", []string{"ab.txt"}, []string{"abc.txt", "a/.txt"}},
-		{`sub\*.txt`, []string{"sub/x.txt"}, nil},
+// TestPackageStepEncodingsAndFormats runs a package step whose files are
+// UTF-16 and UTF-8-with-BOM templates, a YAML file and a .properties file:
+// substitution keeps each file's encoding, structured configuration picks
+// the format by extension, and an unresolved token is only a warning when
+// the step says to ignore replacement errors.
+func TestPackageStepEncodingsAndFormats(t *testing.T) {
+	utf16le := substitute.Encode("host=#{DbHost} ü\r\n", substitute.UTF16LE)
+	entries := append(slices.Clone(appPackage),
+		pkgEntry{name: "conf/wide.conf", body: string(utf16le), mode: 0o644},
+		pkgEntry{name: "conf/bom.conf", body: "\xef\xbb\xbfport=#{Port} #{Missing}\n", mode: 0o644},
+		pkgEntry{name: "config/app.yaml", body: "# settings\nlogging:\n  logLevel:\n    default: Warning # keep\nport: 80\n", mode: 0o644},
+		pkgEntry{name: "config/db.properties", body: "# db\ndbhost = old\nport=80\n", mode: 0o644},
+	)
+	r, step := packageFixture(t, "Acme.Web.1.2.3.tar.gz", buildTarGz(t, entries))
+	step.Properties.StructuredConfigFiles = []string{"*.json", "config/*"}
+	step.Properties.IgnoreVariableReplacementErrors = true
+	res, rec := runPlan(t, r, packagePlan(step))
+	if res.Outcome != Succeeded {
+		t.Fatalf("outcome %s %+v\n%s", res.Outcome, res.Steps, strings.Join(rec.logs(""), "\n"))
 	}
-	for _, tt := range tests {
-		re, err := globRegexp(tt.glob)
+	dir := filepath.Join(r.ApplicationsDir, "Production", "Acme.Web", "1.2.3")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
-			t.Fatalf("%q: %v", tt.glob, err)
+			t.Fatal(err)
 		}
-		for _, m := range tt.match {
-			if !re.MatchString(m) {
-				t.Errorf("%q should match %q", tt.glob, m)
-			}
-		}
-		for _, m := range tt.miss {
-			if re.MatchString(m) {
-				t.Errorf("%q should not match %q", tt.glob, m)
-			}
-		}
+		return string(b)
 	}
-	for _, bad := range []string{"/etc/*", "../*", ".."} {
-		if _, err := globRegexp(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
+	if got, want := read("conf/wide.conf"), string(substitute.Encode("host=db.internal ü\r\n", substitute.UTF16LE)); got != want {
+		t.Errorf("UTF-16 file = %q, want %q", got, want)
+	}
+	if got := read("conf/bom.conf"); got != "\xef\xbb\xbfport=8080 #{Missing}\n" {
+		t.Errorf("BOM file = %q", got)
+	}
+	if got := read("config/app.yaml"); got != "# settings\nlogging:\n  logLevel:\n    default: Debug # keep\nport: 8080\n" {
+		t.Errorf("YAML = %q", got)
+	}
+	if got := read("config/db.properties"); got != "# db\ndbhost = db.internal\nport=8080\n" {
+		t.Errorf("properties = %q", got)
+	}
+	if !containsLine(rec.logs(""), "conf/bom.conf: The following tokens were unable to be evaluated: '#{Missing}'") {
+		t.Errorf("no warning for the unresolved token:\n%s", strings.Join(rec.logs(""), "\n"))
 	}
 }

@@ -91,7 +91,9 @@ func (h *Handler) Register(r fiber.Router) {
 }
 
 func (h *Handler) routes() []route {
-	return []route{
+	// Special routes of a collection come before its standard ones, so that
+	// "/environments/sortorder" is not taken for an environment ID.
+	rs := []route{
 		{method: "GET", path: "", handler: h.root, anonymous: true},
 		{method: "GET", path: "/", handler: h.root, anonymous: true},
 		{method: "GET", path: "/capabilities", handler: h.capabilities, anonymous: true},
@@ -113,30 +115,18 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/:space<regex(^(?i)spaces-[0-9]+$)>", handler: h.spaceRoot, perm: app.PermSpaceView},
 		{method: "GET", path: "/:space<regex(^(?i)spaces-[0-9]+$)>/", handler: h.spaceRoot, perm: app.PermSpaceView},
 
-		{method: "GET", path: "/environments", spaced: true, handler: h.listEnvironments, perm: app.PermEnvironmentView},
-		{method: "GET", path: "/environments/all", spaced: true, handler: h.allEnvironments, perm: app.PermEnvironmentView},
 		{method: "PUT", path: "/environments/sortorder", spaced: true, handler: h.sortEnvironments, perm: app.PermEnvironmentEdit},
-		{method: "POST", path: "/environments", spaced: true, handler: h.createEnvironment, perm: app.PermEnvironmentCreate},
-		{method: "GET", path: "/environments/:id", spaced: true, handler: h.getEnvironment, perm: app.PermEnvironmentView},
 		{method: "GET", path: "/environments/:id/machines", spaced: true, handler: h.environmentMachines, perm: app.PermMachineView},
-		{method: "PUT", path: "/environments/:id", spaced: true, handler: h.updateEnvironment, perm: app.PermEnvironmentEdit},
-		{method: "DELETE", path: "/environments/:id", spaced: true, handler: h.deleteEnvironment, perm: app.PermEnvironmentDelete},
 
-		{method: "GET", path: "/projectgroups", spaced: true, handler: h.listProjectGroups, perm: app.PermProjectGroupView},
-		{method: "GET", path: "/projectgroups/all", spaced: true, handler: h.allProjectGroups, perm: app.PermProjectGroupView},
-		{method: "POST", path: "/projectgroups", spaced: true, handler: h.createProjectGroup, perm: app.PermProjectGroupEdit},
-		{method: "GET", path: "/projectgroups/:id", spaced: true, handler: h.getProjectGroup, perm: app.PermProjectGroupView},
 		{method: "GET", path: "/projectgroups/:id/projects", spaced: true, handler: h.projectGroupProjects, perm: app.PermProjectView},
-		{method: "PUT", path: "/projectgroups/:id", spaced: true, handler: h.updateProjectGroup, perm: app.PermProjectGroupEdit},
-		{method: "DELETE", path: "/projectgroups/:id", spaced: true, handler: h.deleteProjectGroup, perm: app.PermProjectGroupEdit},
-
-		{method: "GET", path: "/lifecycles", spaced: true, handler: h.listLifecycles, perm: app.PermLifecycleView},
-		{method: "GET", path: "/lifecycles/all", spaced: true, handler: h.allLifecycles, perm: app.PermLifecycleView},
-		{method: "POST", path: "/lifecycles", spaced: true, handler: h.createLifecycle, perm: app.PermLifecycleEdit},
-		{method: "GET", path: "/lifecycles/:id", spaced: true, handler: h.getLifecycle, perm: app.PermLifecycleView},
-		{method: "PUT", path: "/lifecycles/:id", spaced: true, handler: h.updateLifecycle, perm: app.PermLifecycleEdit},
-		{method: "DELETE", path: "/lifecycles/:id", spaced: true, handler: h.deleteLifecycle, perm: app.PermLifecycleEdit},
-
+	}
+	rs = append(rs, h.environmentResource().crudRoutes("/environments",
+		app.PermEnvironmentView, app.PermEnvironmentCreate, app.PermEnvironmentEdit, app.PermEnvironmentDelete)...)
+	rs = append(rs, h.projectGroupResource().crudRoutes("/projectgroups",
+		app.PermProjectGroupView, app.PermProjectGroupEdit, app.PermProjectGroupEdit, app.PermProjectGroupEdit)...)
+	rs = append(rs, h.lifecycleResource().crudRoutes("/lifecycles",
+		app.PermLifecycleView, app.PermLifecycleEdit, app.PermLifecycleEdit, app.PermLifecycleEdit)...)
+	return append(rs, []route{
 		{method: "GET", path: "/projects", spaced: true, handler: h.listProjects, perm: app.PermProjectView},
 		{method: "GET", path: "/projects/all", spaced: true, handler: h.allProjects, perm: app.PermProjectView},
 		{method: "POST", path: "/projects", spaced: true, handler: h.createProject, perm: app.PermProjectCreate},
@@ -211,7 +201,7 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: spaceSegment + "/tasks/:id/details", handler: h.taskDetails, perm: app.PermTaskView},
 		{method: "GET", path: spaceSegment + "/tasks/:id/raw", handler: h.taskRaw, perm: app.PermTaskView},
 		{method: "POST", path: spaceSegment + "/tasks/:id/cancel", handler: h.cancelTask, perm: app.PermTaskCancel},
-	}
+	}...)
 }
 
 // ErrorHandler renders every error as Octopus's {ErrorMessage, Errors} body

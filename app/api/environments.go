@@ -35,66 +35,6 @@ func (r EnvironmentResource) toApp(space string) *app.Environment {
 		SortOrder: r.SortOrder, UseGuidedFailure: r.UseGuidedFailure, AllowDynamicInfrastructure: r.AllowDynamicInfrastructure}
 }
 
-func (h *Handler) listEnvironments(c *fiber.Ctx) error {
-	f, err := listFilter(c)
-	if err != nil {
-		return err
-	}
-	items, total, err := h.Environments.FindEnvironments(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page(c, "Environment", mapAll(items, environmentDTO), total, f))
-}
-
-func (h *Handler) allEnvironments(c *fiber.Ctx) error {
-	items, _, err := h.Environments.FindEnvironments(c.UserContext(), app.Filter{SpaceID: spaceID(c), IDs: splitList(c.Query("ids"))})
-	if err != nil {
-		return err
-	}
-	return c.JSON(mapAll(items, environmentDTO))
-}
-
-func (h *Handler) getEnvironment(c *fiber.Ctx) error {
-	e, err := h.Environments.FindEnvironmentByID(c.UserContext(), spaceID(c), param(c, "id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(environmentDTO(e))
-}
-
-func (h *Handler) createEnvironment(c *fiber.Ctx) error {
-	var r EnvironmentResource
-	if err := decode(c, &r); err != nil {
-		return err
-	}
-	e := r.toApp(spaceID(c))
-	if err := h.Environments.CreateEnvironment(c.UserContext(), e); err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(environmentDTO(e))
-}
-
-func (h *Handler) updateEnvironment(c *fiber.Ctx) error {
-	var r EnvironmentResource
-	if err := decode(c, &r); err != nil {
-		return err
-	}
-	e := r.toApp(spaceID(c))
-	e.ID = param(c, "id")
-	if err := h.Environments.UpdateEnvironment(c.UserContext(), e); err != nil {
-		return err
-	}
-	return c.JSON(environmentDTO(e))
-}
-
-func (h *Handler) deleteEnvironment(c *fiber.Ctx) error {
-	if err := h.Environments.DeleteEnvironment(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
-		return err
-	}
-	return deleted(c)
-}
-
 // sortEnvironments takes the full list of environment IDs in their new order.
 func (h *Handler) sortEnvironments(c *fiber.Ctx) error {
 	var ids []string
@@ -104,7 +44,7 @@ func (h *Handler) sortEnvironments(c *fiber.Ctx) error {
 	if err := h.Environments.ReorderEnvironments(c.UserContext(), spaceID(c), ids); err != nil {
 		return err
 	}
-	return h.allEnvironments(c)
+	return h.environmentResource().allHandler(c)
 }
 
 func (h *Handler) environmentMachines(c *fiber.Ctx) error {
@@ -122,4 +62,17 @@ func (h *Handler) environmentMachines(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(page(c, "Machine", mapAll(items, machineDTO), total, f.Filter))
+}
+
+// environmentResource serves the standard environment routes.
+func (h *Handler) environmentResource() resource[app.Environment, EnvironmentResource] {
+	return resource[app.Environment, EnvironmentResource]{itemType: "Environment",
+		find: h.Environments.FindEnvironmentByID, list: h.Environments.FindEnvironments,
+		create: h.Environments.CreateEnvironment, update: h.Environments.UpdateEnvironment,
+		remove: h.Environments.DeleteEnvironment, toDTO: environmentDTO,
+		fromDTO: func(d *EnvironmentResource, space, id string) *app.Environment {
+			e := d.toApp(space)
+			e.ID = id
+			return e
+		}}
 }

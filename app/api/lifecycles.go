@@ -2,7 +2,6 @@ package api
 
 import (
 	"github.com/argonautdeploy/argonaut/app"
-	"github.com/gofiber/fiber/v2"
 )
 
 // RetentionPolicyResource is Octopus's retention shape.
@@ -92,62 +91,15 @@ func (r LifecycleResource) toApp(space string) *app.Lifecycle {
 	return l
 }
 
-func (h *Handler) listLifecycles(c *fiber.Ctx) error {
-	f, err := listFilter(c)
-	if err != nil {
-		return err
-	}
-	items, total, err := h.Lifecycles.FindLifecycles(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page(c, "Lifecycle", mapAll(items, lifecycleDTO), total, f))
-}
-
-func (h *Handler) allLifecycles(c *fiber.Ctx) error {
-	items, _, err := h.Lifecycles.FindLifecycles(c.UserContext(), app.Filter{SpaceID: spaceID(c), IDs: splitList(c.Query("ids"))})
-	if err != nil {
-		return err
-	}
-	return c.JSON(mapAll(items, lifecycleDTO))
-}
-
-func (h *Handler) getLifecycle(c *fiber.Ctx) error {
-	l, err := h.Lifecycles.FindLifecycleByID(c.UserContext(), spaceID(c), param(c, "id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(lifecycleDTO(l))
-}
-
-func (h *Handler) createLifecycle(c *fiber.Ctx) error {
-	var r LifecycleResource
-	if err := decode(c, &r); err != nil {
-		return err
-	}
-	l := r.toApp(spaceID(c))
-	if err := h.Lifecycles.CreateLifecycle(c.UserContext(), l); err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(lifecycleDTO(l))
-}
-
-func (h *Handler) updateLifecycle(c *fiber.Ctx) error {
-	var r LifecycleResource
-	if err := decode(c, &r); err != nil {
-		return err
-	}
-	l := r.toApp(spaceID(c))
-	l.ID = param(c, "id")
-	if err := h.Lifecycles.UpdateLifecycle(c.UserContext(), l); err != nil {
-		return err
-	}
-	return c.JSON(lifecycleDTO(l))
-}
-
-func (h *Handler) deleteLifecycle(c *fiber.Ctx) error {
-	if err := h.Lifecycles.DeleteLifecycle(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
-		return err
-	}
-	return deleted(c)
+// lifecycleResource serves the standard lifecycle routes.
+func (h *Handler) lifecycleResource() resource[app.Lifecycle, LifecycleResource] {
+	return resource[app.Lifecycle, LifecycleResource]{itemType: "Lifecycle",
+		find: h.Lifecycles.FindLifecycleByID, list: h.Lifecycles.FindLifecycles,
+		create: h.Lifecycles.CreateLifecycle, update: h.Lifecycles.UpdateLifecycle,
+		remove: h.Lifecycles.DeleteLifecycle, toDTO: lifecycleDTO,
+		fromDTO: func(d *LifecycleResource, space, id string) *app.Lifecycle {
+			l := d.toApp(space)
+			l.ID = id
+			return l
+		}}
 }

@@ -30,66 +30,6 @@ func (r ProjectGroupResource) toApp(space string) *app.ProjectGroup {
 	return &app.ProjectGroup{ID: r.Id, SpaceID: space, Name: r.Name, Description: r.Description, RetentionPolicyID: r.RetentionPolicyId}
 }
 
-func (h *Handler) listProjectGroups(c *fiber.Ctx) error {
-	f, err := listFilter(c)
-	if err != nil {
-		return err
-	}
-	items, total, err := h.ProjectGroups.FindProjectGroups(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page(c, "ProjectGroup", mapAll(items, projectGroupDTO), total, f))
-}
-
-func (h *Handler) allProjectGroups(c *fiber.Ctx) error {
-	items, _, err := h.ProjectGroups.FindProjectGroups(c.UserContext(), app.Filter{SpaceID: spaceID(c), IDs: splitList(c.Query("ids"))})
-	if err != nil {
-		return err
-	}
-	return c.JSON(mapAll(items, projectGroupDTO))
-}
-
-func (h *Handler) getProjectGroup(c *fiber.Ctx) error {
-	g, err := h.ProjectGroups.FindProjectGroupByID(c.UserContext(), spaceID(c), param(c, "id"))
-	if err != nil {
-		return err
-	}
-	return c.JSON(projectGroupDTO(g))
-}
-
-func (h *Handler) createProjectGroup(c *fiber.Ctx) error {
-	var r ProjectGroupResource
-	if err := decode(c, &r); err != nil {
-		return err
-	}
-	g := r.toApp(spaceID(c))
-	if err := h.ProjectGroups.CreateProjectGroup(c.UserContext(), g); err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(projectGroupDTO(g))
-}
-
-func (h *Handler) updateProjectGroup(c *fiber.Ctx) error {
-	var r ProjectGroupResource
-	if err := decode(c, &r); err != nil {
-		return err
-	}
-	g := r.toApp(spaceID(c))
-	g.ID = param(c, "id")
-	if err := h.ProjectGroups.UpdateProjectGroup(c.UserContext(), g); err != nil {
-		return err
-	}
-	return c.JSON(projectGroupDTO(g))
-}
-
-func (h *Handler) deleteProjectGroup(c *fiber.Ctx) error {
-	if err := h.ProjectGroups.DeleteProjectGroup(c.UserContext(), spaceID(c), param(c, "id")); err != nil {
-		return err
-	}
-	return deleted(c)
-}
-
 func (h *Handler) projectGroupProjects(c *fiber.Ctx) error {
 	g, err := h.ProjectGroups.FindProjectGroupByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
@@ -104,4 +44,17 @@ func (h *Handler) projectGroupProjects(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(page(c, "Project", mapAll(items, projectDTO), total, f))
+}
+
+// projectGroupResource serves the standard project group routes.
+func (h *Handler) projectGroupResource() resource[app.ProjectGroup, ProjectGroupResource] {
+	return resource[app.ProjectGroup, ProjectGroupResource]{itemType: "ProjectGroup",
+		find: h.ProjectGroups.FindProjectGroupByID, list: h.ProjectGroups.FindProjectGroups,
+		create: h.ProjectGroups.CreateProjectGroup, update: h.ProjectGroups.UpdateProjectGroup,
+		remove: h.ProjectGroups.DeleteProjectGroup, toDTO: projectGroupDTO,
+		fromDTO: func(d *ProjectGroupResource, space, id string) *app.ProjectGroup {
+			g := d.toApp(space)
+			g.ID = id
+			return g
+		}}
 }

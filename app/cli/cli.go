@@ -45,6 +45,7 @@ func commands() []command {
 		}},
 		{"release", "Create a release through a server's API (release create).", runRelease},
 		{"deploy", "Deploy a release to environments through a server's API; --wait makes the exit code the outcome.", runDeploy},
+		{"template", "Render #{…} templates locally with variables (render).", runTemplate},
 		{"version", "Print the version.", runVersion},
 		{"help", "Show help for argonaut or one of its commands.", runHelp},
 	}

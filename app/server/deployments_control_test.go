@@ -326,3 +326,48 @@ func TestGuidedFailureExcludeMachine(t *testing.T) {
 		t.Fatalf("after exclude: %+v\n%s", got, text)
 	}
 }
+
+func TestUnsupportedTargetsAreNamedAndSkipped(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	env := createEnvironment(t, c, "Prod")
+	createCloudTarget(t, c, "region-a", []string{"web"}, env.Id)
+	c.must("POST", "/api/Spaces-1/machines", map[string]any{"Name": "tentacle-1", "Roles": []string{"web"}, "EnvironmentIds": []string{env.Id},
+		"Endpoint": map[string]any{"CommunicationStyle": "TentaclePassive", "Uri": "https://10.0.0.1:10933/",
+			"Thumbprint": strings.Repeat("AB", 20)}}, http.StatusCreated, nil)
+	projectWith(t, c, "Mixed", []any{targetStep("Web", "web", `echo "on #{Octopus.Machine.Name}"`)}, nil)
+	releaseV1(t, c, "Mixed", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Mixed", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	root := details(t, c, task.ServerTaskId).ActivityLogs[0]
+	text := root.text()
+	if got.State != "Success" || !strings.Contains(text, "Skipping the target tentacle-1: deployments to TentaclePassive targets are not supported yet.") ||
+		!strings.Contains(text, "on region-a") || strings.Contains(text, "on tentacle-1") {
+		t.Fatalf("%+v\n%s", got, text)
+	}
+	if w := root.LogElements; len(w) < 2 || w[1].Category != "Warning" {
+		t.Errorf("root lines: %+v", w)
+	}
+}
+
+func TestPromptedVariableValues(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Prompted", []any{runOnServer("Show", `echo "color=#{Color} size=#{Size}"`)},
+		[]map[string]any{{"Name": "Color", "Value": "red", "Prompt": map[string]any{"Label": "Color", "Required": true}},
+			{"Name": "Size", "Value": "small"}})
+	releaseV1(t, c, "Prompted", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"variables": map[string]string{"Color": "blue"}})[0]
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	if got.State != "Success" || !strings.Contains(text, "color=blue size=small") {
+		t.Fatalf("%+v\n%s", got, text)
+	}
+	var d map[string]any
+	c.must("GET", "/api/Spaces-1/deployments/"+task.DeploymentId, nil, http.StatusOK, &d)
+	if d["FormValues"].(map[string]any)["Color"] != "blue" {
+		t.Errorf("FormValues: %v", d["FormValues"])
+	}
+}

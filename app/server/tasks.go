@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/deployments"
@@ -32,6 +34,10 @@ func (s *Server) openTasks(ctx context.Context) error {
 	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: executors, Logger: s.log})
 	s.Deployments = &deployments.Service{Store: s.DB, Releases: s.DB, Projects: s.DB, Environments: s.DB,
 		Machines: s.DB, Wake: s.Tasks.Wake}
+	// Workspaces a crash left behind: nothing runs yet, so none is in use.
+	if err := os.RemoveAll(filepath.Join(s.DataDir, "work")); err != nil {
+		s.log.Warn("remove old work directories", "err", err)
+	}
 	if err := s.Tasks.Start(ctx); err != nil {
 		return err
 	}

@@ -38,34 +38,6 @@ func (h *Handler) scopeNames(ctx context.Context, projectID string) (map[string]
 	return names, envs, machines, chans, nil
 }
 
-func (h *Handler) projectVariables(c *fiber.Ctx) error {
-	ctx := c.UserContext()
-	pr, err := h.Projects.FindProjectByID(ctx, spaceID, c.Params("slug"))
-	if err != nil {
-		return err
-	}
-	names, _, _, _, err := h.scopeNames(ctx, pr.ID)
-	if err != nil {
-		return err
-	}
-	sources, err := app.ProjectVariableSources(ctx, h.Variables, pr)
-	if err != nil {
-		return err
-	}
-	page := views.ProjectVariablesPage{Project: pr, Names: names}
-	for i, s := range sources {
-		title := "Project variables"
-		if s.Library {
-			title = "Library set " + pr.IncludedLibraryVariableSetIDs[i-1]
-			if l, err := h.Variables.FindLibraryVariableSetByID(ctx, spaceID, pr.IncludedLibraryVariableSetIDs[i-1]); err == nil {
-				title = "Library set: " + l.Name
-			}
-		}
-		page.Sections = append(page.Sections, views.VariableSetSection{Title: title, SetID: s.SetID, Variables: s.Variables})
-	}
-	return render(c, fiber.StatusOK, views.ProjectVariables(page))
-}
-
 func (h *Handler) projectVariablesPreview(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	pr, err := h.Projects.FindProjectByID(ctx, spaceID, c.Params("slug"))

@@ -399,7 +399,7 @@ func TestZeroBomb(t *testing.T) {
 				t.Errorf("written outside destDir: %q", out)
 			}
 			// The byte limit alone also stops it, with the ratio out of the way.
-			_, err = Validate(context.Background(), bytes.NewReader(data), int64(len(data)), format, Limits{MaxBytes: 100 << 20, MaxRatio: 1 << 40})
+			_, err = Validate(context.Background(), bytes.NewReader(data), int64(len(data)), format, Limits{MaxBytes: 24 << 20, MaxRatio: 1 << 40})
 			checkRefusal(t, "Validate (byte limit)", err, ErrLimit, "zeros", true)
 		})
 	}

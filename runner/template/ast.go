@@ -46,6 +46,7 @@ type expression interface {
 // a text indexer [text], or a dynamic indexer [#{symbol}].
 type step struct {
 	text    string
+	key     string // foldKey(text), filled by the parser; "" means compute it
 	indexer bool
 	dynamic *symbolExpr // non-nil for [#{…}]
 	// nilIndex marks a dynamic indexer that resolved to a node without a
@@ -55,8 +56,10 @@ type step struct {
 
 // symbolExpr is a variable path such as Octopus.Action[Name].Value.
 type symbolExpr struct {
-	steps []step
-	key   string // cached folded echo, used for cycle detection
+	steps  []step
+	key    string  // cached folded echo, used for cycle detection
+	keyed  bool    // key is set
+	inline [1]step // backing array of steps for one-step symbols
 }
 
 // filterExpr applies a filter to the result of arg (nil arg = empty left side).
@@ -160,12 +163,53 @@ func (s *symbolExpr) echo(b *strings.Builder) {
 // foldedKey identifies the symbol for cycle detection: two symbols are the
 // same when their paths print the same, ignoring case.
 func (s *symbolExpr) foldedKey() string {
-	if s.key == "" {
-		var b strings.Builder
-		s.echo(&b)
-		s.key = "\x00" + foldKey(b.String())
+	if !s.keyed {
+		s.key, s.keyed = s.computeKey(), true
 	}
 	return s.key
+}
+
+func (s *symbolExpr) computeKey() string {
+	// Fast paths: one plain step is its own folded text; a dotted path of
+	// plain steps is folded while it is written, in one allocation.
+	if len(s.steps) == 1 && !s.steps[0].indexer && s.steps[0].dynamic == nil {
+		return s.steps[0].folded()
+	}
+	n := 0
+	for _, st := range s.steps {
+		if st.indexer || st.dynamic != nil {
+			n = -1
+			break
+		}
+		n += len(st.text) + 1
+	}
+	if n > 0 {
+		var b strings.Builder
+		b.Grow(n)
+		for i, st := range s.steps {
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(st.folded())
+		}
+		return b.String()
+	}
+	var b strings.Builder
+	s.echo(&b)
+	return foldKey(b.String())
+}
+
+// folded returns the step's case-insensitive lookup key.
+func (st step) folded() string {
+	if st.key != "" || st.text == "" {
+		return st.key
+	}
+	return foldKey(st.text)
+}
+
+// plainStep is a step as the parser makes it, with its key folded once.
+func plainStep(text string, indexer bool) step {
+	return step{text: text, key: foldKey(text), indexer: indexer}
 }
 
 func (f *filterExpr) echo(b *strings.Builder) {

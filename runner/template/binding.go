@@ -1,5 +1,10 @@
 package template
 
+import (
+	"sync"
+	"sync/atomic"
+)
+
 // binding is one node of the variable tree. Dotted steps live in children and
 // indexer steps in indexable: Octostache keeps them apart, so X.a and X[a]
 // are different nodes.
@@ -12,18 +17,27 @@ type binding struct {
 
 func leaf(s string) *binding { return &binding{item: &s} }
 
-// valueCache remembers work done on a node's value during one evaluation:
-// whether it is a template and its parse, and its JSON parse. It lives on the
-// node (shared by copies of a raw value) rather than in a map keyed by the
-// text, so a large value is never re-hashed or re-parsed per lookup.
+// valueCache remembers work done on a node's value: whether it is a
+// template and its parse, the node as a plain evaluated value, and its JSON
+// parse. It lives on the node (shared by copies of a raw value) rather than
+// in a map keyed by the text, so a large value is never re-hashed or
+// re-parsed per lookup. The variable tree, and so these caches, are shared
+// by every evaluation over the same Variables, concurrently: each result is
+// computed once under its sync.Once and never written again.
 type valueCache struct {
-	templateChecked bool
-	nodes           []node // nil: not a template, or does not parse
-	jsonDone        bool
-	json            *jsonValue
-	jsonOK          bool
+	templateOnce sync.Once
+	templateDone atomic.Bool // set once nodes and plain are final
+	nodes        []node      // nil: not a template, or does not parse
+	plain        *binding    // for a value that is not a template: the value as a childless leaf
+
+	jsonOnce sync.Once
+	jsonDone atomic.Bool
+	json     *jsonValue
+	jsonOK   bool
 }
 
+// values returns b's cache. Nodes of the shared tree get theirs when the
+// tree is built; nodes made during one evaluation get theirs lazily.
 func (b *binding) values() *valueCache {
 	if b.cache == nil {
 		b.cache = &valueCache{}
@@ -40,10 +54,15 @@ type orderedBindings struct {
 }
 
 func (o *orderedBindings) get(name string) (*binding, bool) {
+	return o.getFolded(foldKey(name))
+}
+
+// getFolded is get for a name already passed through foldKey.
+func (o *orderedBindings) getFolded(key string) (*binding, bool) {
 	if o.pos == nil {
 		return nil, false
 	}
-	i, ok := o.pos[foldKey(name)]
+	i, ok := o.pos[key]
 	if !ok {
 		return nil, false
 	}
@@ -66,11 +85,27 @@ func (o *orderedBindings) put(name string, b *binding) {
 
 func (o *orderedBindings) len() int { return len(o.nodes) }
 
+// tree returns the variable tree of vars, built once and shared by every
+// evaluation until the next Set.
+func (v *Variables) tree() *binding {
+	if v == nil {
+		return buildTree(nil)
+	}
+	if t := v.cached.Load(); t != nil {
+		return t
+	}
+	t := buildTree(v)
+	if v.cached.CompareAndSwap(nil, t) {
+		return t
+	}
+	return v.cached.Load()
+}
+
 // buildTree turns the flat dictionary into the path tree. A name that does
 // not parse as a symbol is unreachable; trailing garbage after a valid prefix
 // is ignored (so "a+b" binds as "a"), exactly as upstream.
 func buildTree(vars *Variables) *binding {
-	root := &binding{}
+	root := &binding{cache: &valueCache{}}
 	if vars == nil {
 		return root
 	}
@@ -94,6 +129,7 @@ func addPath(root *binding, steps []step, value string) {
 			next, ok := cur.indexable.get(s.text)
 			if !ok {
 				next = leaf(s.text)
+				next.cache = &valueCache{}
 				cur.indexable.put(s.text, next)
 			}
 			cur = next
@@ -101,7 +137,7 @@ func addPath(root *binding, steps []step, value string) {
 		}
 		next, ok := cur.children.get(s.text)
 		if !ok {
-			next = &binding{}
+			next = &binding{cache: &valueCache{}}
 			cur.children.put(s.text, next)
 		}
 		cur = next

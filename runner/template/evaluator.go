@@ -26,6 +26,7 @@ func Evaluate(template string, vars *Variables, opts Options) (res Result, err e
 	e := newEvaluator(vars, opts)
 	root := &context{b: e.root}
 	var out strings.Builder
+	out.Grow(len(template))
 	rep := &report{}
 	if err := e.nodes(root, nodes, &out, rep); err != nil {
 		return Result{}, err
@@ -76,7 +77,7 @@ const maxCachedEntries = 4096
 
 func newEvaluator(vars *Variables, opts Options) *evaluator {
 	e := &evaluator{
-		root:     buildTree(vars),
+		root:     vars.tree(),
 		limits:   opts.Limits.withDefaults(),
 		now:      opts.Now,
 		location: opts.Location,
@@ -338,20 +339,41 @@ func (e *evaluator) each(ctx *context, t *eachNode, out *strings.Builder, rep *r
 		return err
 	}
 	defer e.leave()
+	// The loop's scope is built once; each iteration gives its special
+	// variables fresh values (fresh nodes' values and caches, so nothing
+	// remembered from one iteration leaks into the next).
+	locals := &binding{}
+	var special [3]*binding
+	for k, path := range eachSpecialPaths {
+		addPath(locals, path, "")
+		special[k] = lookupPath(locals, path)
+	}
 	for i, item := range items {
 		if err := e.step(); err != nil {
 			return err
 		}
-		locals := &binding{}
-		addPath(locals, eachSpecialPaths[0], strconv.Itoa(i))
-		addPath(locals, eachSpecialPaths[1], boolText(i == 0))
-		addPath(locals, eachSpecialPaths[2], boolText(i == len(items)-1))
+		for k, v := range [3]string{strconv.Itoa(i), boolText(i == 0), boolText(i == len(items)-1)} {
+			special[k].item, special[k].cache = &v, nil
+		}
 		locals.children.put(t.variable, item)
 		if err := e.nodes(&context{b: locals, parent: ctx}, t.body, out, rep); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// lookupPath returns the node at steps below root, which addPath created.
+func lookupPath(root *binding, steps []step) *binding {
+	cur := root
+	for _, s := range steps {
+		if s.indexer {
+			cur, _ = cur.indexable.get(s.text)
+		} else {
+			cur, _ = cur.children.get(s.text)
+		}
+	}
+	return cur
 }
 
 func boolText(b bool) string {
@@ -462,7 +484,7 @@ func (e *evaluator) stepInto(ctx *context, val *binding, st step) (*binding, boo
 		return nil, false, nil
 	}
 	if !st.indexer {
-		if n, ok := val.children.get(st.text); ok {
+		if n, ok := val.children.getFolded(st.folded()); ok {
 			return n, true, nil
 		}
 		return e.jsonStep(ctx, val, st.text)
@@ -470,7 +492,7 @@ func (e *evaluator) stepInto(ctx *context, val *binding, st step) (*binding, boo
 	if st.text == "*" && val.indexable.len() > 0 {
 		return val.indexable.nodes[0], true, nil
 	}
-	if n, ok := val.indexable.get(st.text); ok {
+	if n, ok := val.indexable.getFolded(st.folded()); ok {
 		return n, true, nil
 	}
 	return e.jsonStep(ctx, val, st.text)
@@ -522,7 +544,7 @@ func (e *evaluator) evaluateValue(ctx *context, b *binding, rep *report) (*bindi
 	}
 	nodes := e.templateOf(b)
 	if nodes == nil {
-		return &binding{item: b.item, cache: b.values()}, nil
+		return b.values().plain, nil
 	}
 	out, err := e.render(ctx, nodes, rep)
 	if err != nil {
@@ -536,13 +558,17 @@ func (e *evaluator) evaluateValue(ctx *context, b *binding, rep *report) (*bindi
 // is then used as it is, as upstream does).
 func (e *evaluator) templateOf(b *binding) []node {
 	c := b.values()
-	if !c.templateChecked {
-		c.templateChecked = true
-		if strings.Contains(*b.item, "#{") {
-			if nodes, err := parseTemplate(*b.item, true); err == nil {
-				c.nodes = nodes
+	if !c.templateDone.Load() { // the check keeps the closure off the fast path
+		c.templateOnce.Do(func() {
+			defer c.templateDone.Store(true)
+			if strings.Contains(*b.item, "#{") {
+				if nodes, err := parseTemplate(*b.item, true); err == nil {
+					c.nodes = nodes
+					return
+				}
 			}
-		}
+			c.plain = &binding{item: b.item, cache: c}
+		})
 	}
 	return c.nodes
 }

@@ -40,16 +40,18 @@ const maxJSONDepth = 256
 // not (lenient) JSON.
 func (e *evaluator) jsonParse(b *binding) (*jsonValue, bool) {
 	c := b.values()
-	if !c.jsonDone {
-		c.jsonDone = true
+	if !c.jsonDone.Load() {
 		if err := e.produce(len(*b.item) / 8); err != nil {
 			// Parsing is charged (lightly) so repeated probing of fresh large
 			// values stays within the evaluation's budget.
 			return nil, false
 		}
-		p := &jsonParser{src: *b.item}
-		v, err := p.document()
-		c.json, c.jsonOK = v, err == nil
+		c.jsonOnce.Do(func() {
+			p := &jsonParser{src: *b.item}
+			v, err := p.document()
+			c.json, c.jsonOK = v, err == nil
+			c.jsonDone.Store(true)
+		})
 	}
 	return c.json, c.jsonOK
 }

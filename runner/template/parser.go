@@ -187,8 +187,17 @@ func (p *parser) tagToken(pos int) (node, int, bool) {
 
 // text consumes literal text up to the next unescaped "#{" (NOTES §3 Text).
 func (p *parser) text(pos int) (string, int) {
-	var b strings.Builder
 	src := p.src
+	start := pos
+	// b stays nil while the text is src[start:pos] verbatim (no escape
+	// changed it), so the common case copies nothing.
+	var b *strings.Builder
+	result := func() string {
+		if b == nil {
+			return src[start:pos]
+		}
+		return b.String()
+	}
 	for pos < len(src) {
 		c := src[pos]
 		if c != '#' {
@@ -196,31 +205,42 @@ func (p *parser) text(pos int) (string, int) {
 			if next < 0 {
 				next = len(src) - pos
 			}
-			b.WriteString(src[pos : pos+next])
+			if b != nil {
+				b.WriteString(src[pos : pos+next])
+			}
 			pos += next
 			continue
 		}
 		switch {
 		case pos+1 == len(src): // a final '#'
-			b.WriteByte('#')
+			if b != nil {
+				b.WriteByte('#')
+			}
 			pos++
 		case p.has(pos, "###{"):
 			// "##" before a token is one literal '#', then the token.
+			if b == nil {
+				return src[start : pos+1], pos + 2
+			}
 			b.WriteByte('#')
-			pos += 2
-			return b.String(), pos
+			return b.String(), pos + 2
 		case p.has(pos, "##{"):
+			if b == nil {
+				b = &strings.Builder{}
+				b.WriteString(src[start:pos])
+			}
 			b.WriteString("#{")
 			pos += 3
 		case src[pos+1] != '{':
-			b.WriteByte('#')
-			b.WriteByte(src[pos+1])
+			if b != nil {
+				b.WriteString(src[pos : pos+2])
+			}
 			pos += 2
 		default: // "#{": a token starts here
-			return b.String(), pos
+			return result(), pos
 		}
 	}
-	return b.String(), pos
+	return result(), pos
 }
 
 func isSpace(r rune) bool { return unicode.IsSpace(r) }
@@ -290,11 +310,24 @@ func (p *parser) spaceEndsIdentifier(next int) bool {
 // does not parse simply ends the symbol (the caller then usually fails on the
 // leftover text).
 func (p *parser) symbol(pos int) (*symbolExpr, int, bool) {
+	sym, pos, ok := p.symbolSteps(pos)
+	if ok {
+		// Fill the cycle-detection key now: parsed templates of variable
+		// values are shared between concurrent evaluations and must never
+		// be written afterwards.
+		sym.foldedKey()
+	}
+	return sym, pos, ok
+}
+
+func (p *parser) symbolSteps(pos int) (*symbolExpr, int, bool) {
 	first, pos, ok := p.identifier(pos, true)
 	if !ok {
 		return nil, pos, false
 	}
-	sym := &symbolExpr{steps: []step{{text: first}}}
+	sym := &symbolExpr{}
+	sym.inline[0] = plainStep(first, false)
+	sym.steps = sym.inline[:1:1]
 	for pos < len(p.src) {
 		switch p.src[pos] {
 		case '.':
@@ -302,7 +335,7 @@ func (p *parser) symbol(pos int) (*symbolExpr, int, bool) {
 			if !ok {
 				return sym, pos, true
 			}
-			sym.steps = append(sym.steps, step{text: id})
+			sym.steps = append(sym.steps, plainStep(id, false))
 			pos = np
 			continue
 		case '[':
@@ -342,7 +375,7 @@ func (p *parser) indexer(pos int) (step, int, bool) {
 	if !ok {
 		return step{}, pos, false
 	}
-	return step{indexer: true, text: text}, np, true
+	return plainStep(text, true), np, true
 }
 
 // stringIndex parses '[' ws* (nested-index | [^[\]]+)* ']' and returns the
@@ -403,21 +436,28 @@ func (p *parser) substitution(pos int) (node, int, bool) {
 
 // expression parses FilterChain | Symbol.
 func (p *parser) expression(pos int) (expression, int, bool) {
-	if f, np, ok := p.filterChain(pos); ok {
+	// The leading symbol is parsed once and shared by both alternatives.
+	start := p.skipSpace(pos)
+	sym, symEnd, symOK := p.symbol(start)
+	if f, np, ok := p.filterChain(pos, sym, symEnd, symOK); ok {
 		return f, np, true
 	}
-	if s, np, ok := p.symbol(pos); ok {
-		return s, np, true
+	if start != pos {
+		sym, symEnd, symOK = p.symbol(pos)
+	}
+	if symOK {
+		return sym, symEnd, true
 	}
 	return nil, pos, false
 }
 
-// filterChain parses Symbol? ( '|' Name Option* )+.
-func (p *parser) filterChain(pos int) (expression, int, bool) {
+// filterChain parses Symbol? ( '|' Name Option* )+, given the result of
+// parsing the symbol after any space at pos.
+func (p *parser) filterChain(pos int, sym *symbolExpr, symEnd int, symOK bool) (expression, int, bool) {
 	var current expression
-	if s, np, ok := p.symbol(p.skipSpace(pos)); ok {
-		current = s
-		pos = p.skipSpace(np)
+	if symOK {
+		current = sym
+		pos = p.skipSpace(symEnd)
 	}
 	count := 0
 	for pos < len(p.src) && p.src[pos] == '|' {

@@ -1,6 +1,9 @@
 package template
 
-import "strings"
+import (
+	"strings"
+	"sync/atomic"
+)
 
 // Variables is an ordered dictionary of template variables. Names are
 // case-insensitive (a later Set of "foo" replaces "Foo" in place, keeping its
@@ -13,6 +16,8 @@ type Variables struct {
 	names  []string       // as first written, in insertion order
 	values []string       // parallel to names
 	index  map[string]int // folded name -> position
+	// cached is the variable tree evaluations share; Set clears it.
+	cached atomic.Pointer[binding]
 }
 
 // NewVariables returns an empty dictionary.
@@ -39,6 +44,7 @@ func (v *Variables) Set(name, value string) {
 	if v.index == nil {
 		v.index = map[string]int{}
 	}
+	v.cached.Store(nil)
 	k := foldKey(name)
 	if i, ok := v.index[k]; ok {
 		v.values[i] = value

@@ -1,60 +1,41 @@
-package runner
+package substitute
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
+
+	"github.com/argonautdeploy/argonaut/runner/template"
 )
 
-// structuredConfig replaces values in the JSON files matching the step's
-// StructuredConfigFiles globs ("Structured Configuration Variables").
-//
-// Supported forms, as Octopus's JSON replacer:
-//   - a variable whose name is a path of keys separated by ':' replaces the
-//     value at that path: "Logging:LogLevel:Default" replaces
-//     {"Logging":{"LogLevel":{"Default":…}}}; keys match case-insensitively;
-//   - array elements are addressed by zero-based index: "Endpoints:0:Url";
-//   - a name without ':' addresses a top-level key, even if it contains
-//     dots ("Octopus.Action.Name" is a key, never a path: '.' is not a
-//     separator, so system variables cannot rewrite nested settings);
-//   - only paths that already exist are replaced; nothing is added;
-//   - the replacement keeps the JSON type where it can: a string value is
-//     replaced by a string; a number, boolean or null by the variable's
-//     value when that parses as a number, boolean or null, else by a
-//     string; an object or array by the variable parsed as JSON, else by a
-//     string.
-//
-// Key order, and the order of unknown keys, is kept; the file is rewritten
-// with two-space indentation.
-func (d *deployment) structuredConfig(context.Context) error {
-	if len(d.props.StructuredConfigFiles) == 0 {
-		return nil
+// JSON replaces, in a JSON document, the values whose paths are named by
+// variables, and returns the document written with two-space indentation
+// (key order kept) and the number of values replaced. See Structured for
+// the naming rules; a replaced value keeps its JSON type where it can: a
+// string is replaced by a string; a number, boolean or null by the
+// variable's value when that parses as a number, boolean or null, else by
+// the variable parsed as a JSON object or array, else by a string; an
+// object or array by the variable parsed as JSON, else by a string.
+func JSON(text string, vars *template.Variables) (string, int, error) {
+	doc, err := parseOrderedJSON([]byte(text))
+	if err != nil {
+		return "", 0, fmt.Errorf("not valid JSON: %w", err)
 	}
-	vars := d.stepVariables()
-	return forMatchingFiles(d, d.props.StructuredConfigFiles, "structured configuration", func(_ *os.Root, name string, data []byte) ([]byte, error) {
-		doc, err := parseOrderedJSON(data)
-		if err != nil {
-			return nil, fmt.Errorf("not valid JSON: %w", err)
+	n := 0
+	for _, vname := range vars.Names() {
+		value, _ := vars.Get(vname)
+		if doc.replace(strings.Split(vname, ":"), value) {
+			n++
 		}
-		n := 0
-		for _, vname := range vars.Names() {
-			value, _ := vars.Get(vname)
-			if doc.replace(strings.Split(vname, ":"), value) {
-				n++
-			}
-		}
-		d.sc.logf(Info, "Replaced %d structured configuration value(s) in %s", n, name)
-		var buf bytes.Buffer
-		doc.write(&buf, "")
-		buf.WriteByte('\n')
-		return buf.Bytes(), nil
-	})
+	}
+	var buf bytes.Buffer
+	doc.write(&buf, "")
+	buf.WriteByte('\n')
+	return buf.String(), n, nil
 }
 
 // jsonNode is a JSON value that remembers key order.
@@ -149,11 +130,8 @@ func (n *jsonNode) set(value string) {
 	switch {
 	case n.kind == 's' && n.scalar[0] == '"':
 		n.scalar = asString
-	case n.kind == 's':
-		n.scalar = asString
-		if isJSONLiteral(value) {
-			n.scalar = json.RawMessage(strings.TrimSpace(value))
-		}
+	case n.kind == 's' && isJSONLiteral(value):
+		n.scalar = json.RawMessage(strings.TrimSpace(value))
 	default:
 		if parsed, err := parseOrderedJSON([]byte(value)); err == nil && parsed.kind != 's' {
 			*n = *parsed
