@@ -319,12 +319,18 @@ func TestPortalLiveLog(t *testing.T) {
 	})
 }
 
-// TestPortalLogPaging: a node with many lines renders a tail, and the lines
+// TestPortalLogPaging: a finished step of 100 000 lines is collapsed to a
+// count; a failed step with many lines renders a tail, and the lines
 // fragment pages backwards through the rest.
 func TestPortalLogPaging(t *testing.T) {
-	const n = 2500
+	const n, big = 2500, 100000
 	s, c := startStreamServer(t, map[string]tasks.Executor{
 		"Many": tasks.ExecutorFunc(func(ctx context.Context, task *app.Task, log tasks.TaskLog) error {
+			chatty := log.Open("Step 0: chatty")
+			for i := 1; i <= big; i++ {
+				chatty.Info("chatty line " + strconv.Itoa(i))
+			}
+			chatty.Finish(app.ActivitySuccess)
 			step := log.Open("Step 1")
 			for i := 1; i <= n; i++ {
 				step.Info(fmt.Sprintf("line %04d", i))
@@ -349,10 +355,16 @@ func TestPortalLogPaging(t *testing.T) {
 		if strings.Contains(ev.Data, `"kind":"open"`) {
 			var l streamLine
 			_ = json.Unmarshal([]byte(ev.Data), &l)
-			node = l.Node
+			node = l.Node // the last step opened: Step 1
 		}
 	}
 	_, body := send(t, c, mustRequest("GET", base))
+	if !strings.Contains(body, "Show 100000 lines") || strings.Contains(body, "chatty line") {
+		t.Errorf("the finished 100 000-line step is not collapsed (task error: %.300s)", between(body, `data-testid="task-error">`, "</p>"))
+	}
+	if len(body) > 200<<10 {
+		t.Errorf("the task page is %d KiB; it must not grow with the log", len(body)>>10)
+	}
 	// A failed step stays open: its last 200 lines, and a link to the rest.
 	if strings.Count(body, `class="log-line log-line--info"`) != 200 || !strings.Contains(body, "Load 2300 earlier lines") {
 		t.Fatalf("failed step: %d lines", strings.Count(body, `class="log-line log-line--info"`))
