@@ -404,3 +404,65 @@ func mustRequest(method, target string) *http.Request {
 	}
 	return req
 }
+
+// TestPortalDeployForm: the release page's deploy form refuses what the
+// backend refuses (shown above the form), deploys, and the release and
+// project pages then show the deployment; the interruption form assigns
+// and submits.
+func TestPortalDeployForm(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	api := adminClient(t, s)
+	env := createEnvironment(t, api, "Staging")
+	projectWith(t, api, "Form Demo", []any{manualStep("Approve", "Say yes")}, nil)
+	rel := releaseV1(t, api, "Form Demo", "1.2.3")
+
+	c := portalClient()
+	token := formToken(t, c, s.URL+"/app/login")
+	if resp, _ := postForm(t, c, s.URL+"/app/login", url.Values{"csrf_token": {token}, "username": {adminUser}, "password": {adminPassword}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	page := s.URL + "/app/releases/" + rel
+	token = formToken(t, c, page)
+	resp, body := postForm(t, c, page+"/deployments", url.Values{"csrf_token": {token}, "environment": {"Environments-999"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `class="alert alert--error"`) || !strings.Contains(body, `data-testid="deploy-form"`) {
+		t.Fatalf("bad environment: %d %.300s", resp.StatusCode, between(body, "<main", "</main>"))
+	}
+	resp, _ = postForm(t, c, page+"/deployments", url.Values{"csrf_token": {token}, "environment": {env.Id}, "guided": {"off"}})
+	taskURL := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(taskURL, "/app/tasks/ServerTasks-") {
+		t.Fatalf("deploy: %d to %q", resp.StatusCode, taskURL)
+	}
+	taskID := strings.TrimPrefix(taskURL, "/app/tasks/")
+	in := pendingInterruption(t, api, taskID)
+
+	_, body = send(t, c, mustRequest("GET", s.URL+taskURL))
+	if !strings.Contains(body, `data-testid="interruption-form"`) || !strings.Contains(body, "Say yes") || !strings.Contains(body, `data-testid="task-release"`) {
+		t.Fatalf("task page without the interruption form: %.500s", between(body, "<main", "</main>"))
+	}
+	// The fragment the live log inserts is the same form.
+	if status, frag := send(t, c, mustRequest("GET", s.URL+taskURL+"/interruption")); status != 200 || !strings.Contains(frag, `data-testid="interruption-take"`) {
+		t.Errorf("interruption fragment: %d", status)
+	}
+	token = formToken(t, c, s.URL+taskURL)
+	iurl := s.URL + taskURL + "/interruptions/" + in["Id"].(string)
+	if resp, _ := postForm(t, c, iurl+"/responsible", url.Values{"csrf_token": {token}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("take responsibility: %d", resp.StatusCode)
+	}
+	_, body = send(t, c, mustRequest("GET", s.URL+taskURL))
+	if !strings.Contains(body, `data-testid="interruption-responsible"`) || strings.Contains(body, `data-testid="interruption-take"`) {
+		t.Errorf("after taking responsibility: %.500s", between(body, `data-testid="interruption"`, "</section>"))
+	}
+	if resp, _ := postForm(t, c, iurl+"/submit", url.Values{"csrf_token": {token}, "result": {"Abort"}, "notes": {"not today"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: %d", resp.StatusCode)
+	}
+	waitTask(t, api, taskID, 30*time.Second, completed)
+
+	_, body = send(t, c, mustRequest("GET", page))
+	if !strings.Contains(body, `data-testid="release-deployment"`) || !strings.Contains(body, `href="`+taskURL+`"`) {
+		t.Errorf("release page without the deployment: %.500s", between(body, "<main", "</main>"))
+	}
+	_, body = send(t, c, mustRequest("GET", s.URL+"/app/projects/form-demo"))
+	if !strings.Contains(body, `data-testid="release-row-deployment"`) {
+		t.Errorf("project page without the release's deployment")
+	}
+}
