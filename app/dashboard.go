@@ -5,6 +5,8 @@ import "context"
 // DashboardCell is the newest deployment of one project to one
 // environment, with its task: one cell of the dashboard matrix.
 type DashboardCell struct {
+	// Deployment has its IDs and Created; Task its IDs, state and times
+	// (not the options or arguments: the dashboard reads only what it shows).
 	Deployment *Deployment
 	Task       *Task
 	// ReleaseVersion is the version of the deployment's release.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/dgraph-io/badger/v4"
@@ -34,7 +35,7 @@ func (d *DB) LatestDeployments(ctx context.Context, spaceID string, projectIDs, 
 			it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false, Prefix: prefix, Reverse: true})
 			for it.Seek(append(slices.Clone(prefix), 0xff)); it.Valid() && len(row) < len(wanted); it.Next() {
 				n := numAt(it.Item().Key())
-				var r deploymentRecord
+				var r dashDeployment
 				if err := deployments.get(txn, n, "", &r); err != nil {
 					it.Close()
 					return err
@@ -43,12 +44,15 @@ func (d *DB) LatestDeployments(ctx context.Context, spaceID string, projectIDs, 
 				if !wanted[env] || row[env] != nil || !strings.EqualFold(r.SpaceID, spaceID) {
 					continue
 				}
-				dep := r.toApp(n)
+				dep := &app.Deployment{ID: app.FormatID(app.KindDeployment, n), SpaceID: r.SpaceID, ProjectID: p,
+					ReleaseID: r.ReleaseID, EnvironmentID: r.EnvironmentID, TenantID: r.TenantID, TaskID: r.TaskID, Created: r.Created}
 				cell := &app.DashboardCell{Deployment: dep}
 				if tn, ok := app.ParseID(app.KindTask, dep.TaskID); ok {
-					var tr taskRecord
+					var tr dashTask
 					if err := tasks.get(txn, tn, dep.TaskID, &tr); err == nil {
-						cell.Task = tr.toApp(tn)
+						cell.Task = &app.Task{ID: dep.TaskID, SpaceID: tr.SpaceID, Name: tr.Name, State: app.TaskState(tr.State),
+							StartTime: tr.StartTime, CompletedTime: tr.CompletedTime, ProjectID: tr.ProjectID,
+							EnvironmentID: tr.EnvironmentID, TenantID: tr.TenantID, HasPendingInterruptions: tr.HasPendingInterruptions}
 					}
 				}
 				if v, ok := versions[dep.ReleaseID]; ok {
@@ -75,6 +79,29 @@ func (d *DB) LatestDeployments(ctx context.Context, spaceID string, projectIDs, 
 		return nil, fmt.Errorf("storage: latest deployments: %w", err)
 	}
 	return out, nil
+}
+
+// dashDeployment and dashTask decode only what a dashboard cell shows:
+// decoding whole records was most of the dashboard's time.
+type dashDeployment struct {
+	SpaceID       string    `json:"space_id"`
+	ReleaseID     string    `json:"release_id"`
+	EnvironmentID string    `json:"environment_id"`
+	TenantID      string    `json:"tenant_id,omitempty"`
+	TaskID        string    `json:"task_id"`
+	Created       time.Time `json:"created"`
+}
+
+type dashTask struct {
+	SpaceID                 string    `json:"space_id"`
+	Name                    string    `json:"name"`
+	State                   string    `json:"state"`
+	StartTime               time.Time `json:"start_time,omitzero"`
+	CompletedTime           time.Time `json:"completed_time,omitzero"`
+	HasPendingInterruptions bool      `json:"has_pending_interruptions,omitempty"`
+	ProjectID               string    `json:"project_id,omitempty"`
+	EnvironmentID           string    `json:"environment_id,omitempty"`
+	TenantID                string    `json:"tenant_id,omitempty"`
 }
 
 // releaseVersion reads the version of a release.
