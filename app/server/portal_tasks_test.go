@@ -456,6 +456,10 @@ func TestPortalDeployForm(t *testing.T) {
 		t.Fatalf("submit: %d", resp.StatusCode)
 	}
 	waitTask(t, api, taskID, 30*time.Second, completed)
+	// The page's raw log link works with the portal session alone.
+	if status, raw := send(t, c, mustRequest("GET", s.URL+"/api/tasks/"+taskID+"/raw")); status != 200 || !strings.Contains(raw, "Say yes") {
+		t.Errorf("raw log with the session: %d %.200s", status, raw)
+	}
 
 	_, body = send(t, c, mustRequest("GET", page))
 	if !strings.Contains(body, `data-testid="release-deployment"`) || !strings.Contains(body, `href="`+taskURL+`"`) {
