@@ -1,6 +1,7 @@
 package views
 
 import (
+	"github.com/argonautdeploy/argonaut/assets"
 	"strconv"
 	"strings"
 	"time"
@@ -25,3 +26,11 @@ func portSuffix(port int) string {
 }
 
 func joinList(items []string) string { return strings.Join(items, ", ") }
+
+func lower(s string) string { return strings.ToLower(s) }
+
+// assetPath is the content-hashed URL of an embedded asset.
+func assetPath(name string) string { return assets.Path(name) }
+
+// FormatTime renders a timestamp for people (see formatTime).
+func FormatTime(t time.Time) string { return formatTime(t) }

@@ -53,6 +53,9 @@ func pages() map[string]struct {
 		Endpoint: app.Endpoint{CommunicationStyle: app.CommsSSH, Host: xss, Username: xss, Port: 2222}}
 	key := &app.APIKey{ID: "APIKeys-1", Purpose: xss, Hint: "ABCD", Created: now}
 	problem := &ui.Problem{Message: xss, Details: []string{xss, "second"}}
+	task := &app.Task{ID: "ServerTasks-1", SpaceID: "Spaces-1", Name: "Deploy", Description: xss, State: app.TaskExecuting,
+		Created: now, StartTime: now, ErrorMessage: xss, HasPendingInterruptions: true}
+	release := &app.Release{ID: "Releases-1", ProjectID: project.ID, Version: xss, ReleaseNotes: xss}
 	type page = struct {
 		signedIn bool
 		c        templ.Component
@@ -64,7 +67,22 @@ func pages() map[string]struct {
 		"error-anonymous":   {false, views.Error(views.ErrorPage{Status: 403, Title: "Access denied", Message: xss, Details: []string{xss}})},
 		"error":             {true, views.Error(views.ErrorPage{Status: 404, Title: "Not found", Message: xss})},
 		"dashboard": {true, views.Dashboard(views.DashboardPage{Environments: []*app.Environment{env, env2},
-			Groups: []views.ProjectGroupSection{{Group: group, Projects: []*app.Project{project}}}})},
+			Groups: []views.DashboardGroup{{Group: group, Rows: []views.DashboardRow{{Project: project, Cells: []views.DeploymentCell{
+				{Environment: xss, Version: xss, TaskID: "ServerTasks-1", State: app.TaskExecuting}, {}}}}}}})},
+		"task": {true, views.TaskView(views.TaskPage{Task: task, Now: now, LineCap: 1000, Progress: 50,
+			Root: &views.TaskNode{ID: task.ID, Name: xss, Status: app.ActivityRunning, Children: []*views.TaskNode{
+				{ID: xss, Name: xss, Status: app.ActivitySuccess, LineCount: 5, Collapsed: true},
+				{ID: "n2", Name: xss, Status: app.ActivityFailed, LineCount: 300, Lines: []app.LogElement{{Seq: 9, OccurredAt: now, Category: app.LogError, MessageText: xss}}},
+			}},
+			Artifacts:    []views.TaskArtifact{{Name: xss, URL: "/api/Spaces-1/artifacts/Artifacts-1/content", Size: "3 bytes"}},
+			Interruption: &views.InterruptionForm{ID: "Interruptions-1", Title: xss, Instructions: xss, Responsible: xss, CanTake: true, CanSubmit: true, Results: []string{"Proceed", "Abort"}},
+			ReleaseURL:   views.ReleaseURL("Releases-1"), ReleaseVersion: xss})},
+		"tasks":       {true, views.Tasks(views.TasksPage{Tasks: []*app.Task{task}, Now: now, State: "Executing", Page: 2, Pages: 3, Total: 70})},
+		"tasks-empty": {true, views.Tasks(views.TasksPage{Page: 1, Pages: 1})},
+		"release": {true, views.Release(views.ReleasePage{Project: project, Release: release, Deployments: views.ReleaseDeploymentsSection{Release: release,
+			Cells: []views.DeploymentCell{{Environment: xss, TaskID: "ServerTasks-1", State: app.TaskSuccess, When: xss}},
+			Form: &views.DeployForm{Environments: []ui.Option{{Value: env.ID, Label: xss}}, Machines: []ui.Option{{Value: machine.ID, Label: xss}},
+				Steps: []ui.Option{{Value: xss, Label: xss}}, Guided: []ui.Option{{Value: "", Label: "Default"}}, Problem: problem}}})},
 		"library":            {true, views.Library()},
 		"environments":       {true, views.Environments(views.EnvironmentsPage{Environments: []views.EnvironmentRow{{Environment: env, Targets: 1}, {Environment: env2}}})},
 		"environment-new":    {true, views.EnvironmentEdit(views.EnvironmentEditPage{Form: views.EnvironmentForm{Name: xss, Description: xss}, Problem: problem})},
@@ -79,7 +97,8 @@ func pages() map[string]struct {
 		"machine-none":   {true, views.MachineEdit(views.MachineEditPage{Style: app.CommsNone, Environments: []*app.Environment{env}})},
 		"machine-delete": {true, views.MachineDelete(views.MachineDeletePage{Machine: machine})},
 		"projects":       {true, views.Projects(views.ProjectsPage{Groups: []views.ProjectGroupSection{{Group: group, Projects: []*app.Project{project}}}})},
-		"project":        {true, views.ProjectOverview(views.ProjectPage{Project: project, Group: xss, Lifecycle: xss})},
+		"project": {true, views.ProjectOverview(views.ProjectPage{Project: project, Group: xss, Lifecycle: xss, Releases: []*app.Release{release},
+			ReleaseDeployments: map[string][]views.DeploymentCell{release.ID: {{Environment: xss, TaskID: "ServerTasks-1", State: app.TaskFailed}}}})},
 		"project-new": {true, views.ProjectEdit(views.ProjectEditPage{Form: views.ProjectForm{Name: xss},
 			Lifecycles: []*app.Lifecycle{{ID: "Lifecycles-1", Name: xss}}, Groups: []*app.ProjectGroup{group}, Problem: problem})},
 		"project-settings": {true, views.ProjectEdit(views.ProjectEditPage{Project: project, Form: views.ProjectForm{Name: xss, IsDisabled: true},
@@ -120,7 +139,7 @@ func TestPagesEscapeUserData(t *testing.T) {
 }
 
 func TestXSSNameShownAsText(t *testing.T) {
-	for _, name := range []string{"environments", "machines", "projects", "project", "dashboard", "environment-delete"} {
+	for _, name := range []string{"environments", "machines", "projects", "project", "dashboard", "environment-delete", "task", "tasks", "release"} {
 		t.Run(name, func(t *testing.T) {
 			p := pages()[name]
 			doc := render(t, p.signedIn, p.c)
@@ -177,5 +196,27 @@ func TestAPIKeyShownOnce(t *testing.T) {
 	doc = render(t, true, views.APIKeys(views.APIKeysPage{Keys: []*app.APIKey{{ID: "APIKeys-1", Purpose: "ci"}}}))
 	if doc.Find(`[data-testid="apikey-value"]`).Length() != 0 {
 		t.Error("the key box is shown without a new key")
+	}
+}
+
+func TestTaskPageForms(t *testing.T) {
+	doc := render(t, true, pages()["task"].c)
+	for _, id := range []string{"task-cancel-form", "interruption-form", "log-show", "log-earlier", "task-raw", "task-release"} {
+		if doc.Find(`[data-testid="`+id+`"]`).Length() != 1 {
+			t.Errorf("no %s on the task page", id)
+		}
+	}
+	if got := doc.Find(`[data-testid="log-earlier"]`).AttrOr("data-count", ""); got != "299" {
+		t.Errorf("earlier lines = %s, want 299", got)
+	}
+	if doc.Find(`[data-testid="interruption-proceed"]`).Length() != 1 || doc.Find(`[data-testid="interruption-abort"]`).Length() != 1 {
+		t.Error("no Proceed/Abort buttons")
+	}
+	if doc.Find(`script[src="`+assets.Path("tasklog.js")+`"]`).Length() != 1 {
+		t.Error("the live log script is not loaded")
+	}
+	rel := render(t, true, pages()["release"].c)
+	if rel.Find(`form[data-testid="deploy-form"] select[name="environment"]`).Length() != 1 {
+		t.Error("no environment select in the deploy form")
 	}
 }

@@ -134,6 +134,12 @@ func (o *observability) middleware(c *fiber.Ctx) (err error) {
 		// the default log.
 		level = slog.LevelDebug
 	}
+	// A streamed body (raw logs, the live log) is still being written:
+	// Body() would read it all, and wait for a live stream to end.
+	bytes := -1
+	if !c.Response().IsBodyStream() {
+		bytes = len(c.Response().Body())
+	}
 	// The path is logged without its query string, which may hold an API key.
 	o.log.LogAttrs(c.UserContext(), level, "request",
 		slog.String("method", method),
@@ -141,7 +147,7 @@ func (o *observability) middleware(c *fiber.Ctx) (err error) {
 		slog.String("path", c.Path()),
 		slog.Int("status", status),
 		slog.Duration("duration", elapsed),
-		slog.Int("bytes", len(c.Response().Body())),
+		slog.Int("bytes", bytes),
 		slog.String("request_id", id),
 	)
 	return nil

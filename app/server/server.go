@@ -24,6 +24,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app/releases"
 	"github.com/argonautdeploy/argonaut/app/secrets"
 	"github.com/argonautdeploy/argonaut/app/tasks"
+	"github.com/argonautdeploy/argonaut/app/web"
 	"github.com/argonautdeploy/argonaut/runner/archive"
 	"github.com/argonautdeploy/argonaut/storage"
 	"github.com/gofiber/fiber/v2"
@@ -80,6 +81,7 @@ type Server struct {
 	// TLSThumbprint is the SHA-256 thumbprint of the serving certificate, if any.
 	TLSThumbprint string
 
+	web     *web.Handler
 	urlMu   sync.Mutex // guards URL for executors that start before the listener
 	setupMu sync.Mutex // guards SetupToken while serving (see web.go)
 
@@ -240,6 +242,9 @@ func (s *Server) routes(installationID string, secure bool) {
 // Close stops serving (letting in-flight requests finish) and closes the store.
 func (s *Server) Close() error {
 	var errs []error
+	if s.web != nil {
+		s.web.Close() // live log streams end, or Shutdown would wait for their tasks
+	}
 	if s.fib != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

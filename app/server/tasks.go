@@ -12,6 +12,7 @@ import (
 	"github.com/argonautdeploy/argonaut/app/deploy"
 	"github.com/argonautdeploy/argonaut/app/deployments"
 	"github.com/argonautdeploy/argonaut/app/tasks"
+	"github.com/argonautdeploy/argonaut/app/web"
 )
 
 // TaskConfig configures the task engine.
@@ -21,6 +22,8 @@ type TaskConfig struct {
 	// TaskExecutors run tasks by Name. The server registers its own
 	// ("Deploy"); tests add theirs here (theirs win on a name clash).
 	TaskExecutors map[string]tasks.Executor
+	// StreamTiming tunes the portal's live log stream (zero: defaults).
+	StreamTiming web.StreamTiming
 }
 
 // openTasks starts the task engine over the store with the server's own

@@ -10,11 +10,14 @@ import (
 
 // webRoutes mounts the HTML portal (/app, /setup, /assets, and / → /app).
 func (s *Server) webRoutes(secure bool) {
-	web.New(s.log, web.Services{
+	s.web = web.New(s.log, web.Services{
 		Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB, Channels: s.DB, Variables: s.DB, Machines: s.DB,
 		Users: s.DB, Auth: s.Auth, Setup: setupGate{s},
 		Processes: s.DB, Releases: s.DB, ReleaseCreator: s.releaseService(),
-	}, secure).Register(s.fib)
+		Tasks: s.Tasks, TaskLogs: s.DB, TaskFollow: s.Tasks, StreamTiming: s.StreamTiming,
+		Deployments: s.Deployments, Interruptions: s.Interruptions, Artifacts: s.DB, Dashboard: s.DB,
+	}, secure)
+	s.web.Register(s.fib)
 }
 
 // setupGate implements web.Setup over Server.SetupToken. Once the server

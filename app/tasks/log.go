@@ -62,9 +62,12 @@ type TaskLog interface {
 
 // Log batching parameters (see TaskLog).
 const (
-	batchBytes    = 256 << 10
-	maxPending    = 8 << 20
-	maxCommit     = 2 << 20
+	batchBytes = 256 << 10
+	maxPending = 8 << 20
+	// maxCommit bounds one store transaction by estimated size. The stored
+	// JSON of short lines is about twice the estimate, and Badger refuses
+	// transactions over 15% of its 16 MiB memtable (2.4 MiB): keep well under.
+	maxCommit     = 1 << 20
 	flushInterval = 100 * time.Millisecond
 )
 

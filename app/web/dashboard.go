@@ -10,18 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-func (h *Handler) dashboard(c *fiber.Ctx) error {
-	envs, _, err := h.Environments.FindEnvironments(c.UserContext(), app.Filter{SpaceID: spaceID})
-	if err != nil {
-		return err
-	}
-	groups, err := h.projectsByGroup(c.UserContext())
-	if err != nil {
-		return err
-	}
-	return render(c, fiber.StatusOK, views.Dashboard(views.DashboardPage{Environments: envs, Groups: groups}))
-}
-
 func (h *Handler) library(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, views.Library())
 }

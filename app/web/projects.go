@@ -91,6 +91,13 @@ func (h *Handler) project(c *fiber.Ctx) error {
 	if page.Releases, err = h.projectReleases(c, pr); err != nil {
 		return err
 	}
+	ids := make([]string, 0, len(page.Releases))
+	for _, r := range page.Releases {
+		ids = append(ids, r.ID)
+	}
+	if page.ReleaseDeployments, err = h.releaseCells(c.UserContext(), ids); err != nil {
+		return err
+	}
 	return render(c, fiber.StatusOK, views.ProjectOverview(page))
 }
 

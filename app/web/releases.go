@@ -64,25 +64,6 @@ func (h *Handler) releaseCreate(c *fiber.Ctx) error {
 	return h.redirectWithFlash(c, string(views.ReleaseURL(rel.ID)), "Release "+rel.Version+" created.")
 }
 
-func (h *Handler) release(c *fiber.Ctx) error {
-	rel, err := h.Releases.FindReleaseByID(c.UserContext(), spaceID, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	pr, err := h.Projects.FindProjectByID(c.UserContext(), spaceID, rel.ProjectID)
-	if err != nil {
-		return err
-	}
-	page := views.ReleasePage{Project: pr, Release: rel}
-	for _, src := range rel.Variables {
-		page.Variables += len(src.Variables)
-		if src.Library {
-			page.Libraries++
-		}
-	}
-	return render(c, fiber.StatusOK, views.Release(page))
-}
-
 // projectReleases returns the latest releases for the project overview.
 func (h *Handler) projectReleases(c *fiber.Ctx, pr *app.Project) ([]*app.Release, error) {
 	rels, _, err := h.Releases.FindReleases(c.UserContext(), app.ReleaseFilter{Filter: app.Filter{SpaceID: spaceID, Take: 10}, ProjectID: pr.ID})

@@ -29,6 +29,14 @@ type Services struct {
 	Machines       app.MachineService
 	Users          app.UserService
 	Auth           *auth.Authenticator
+	Tasks          app.TaskService
+	TaskLogs       app.TaskLogService
+	TaskFollow     TaskFollower
+	StreamTiming   StreamTiming
+	Deployments    app.DeploymentService
+	Interruptions  app.InterruptionService
+	Artifacts      app.ArtifactStore
+	Dashboard      app.DashboardService
 	// Setup creates the first administrator; nil when setup is not offered.
 	Setup Setup
 }
@@ -48,12 +56,20 @@ type Handler struct {
 	Services
 	log           *slog.Logger
 	secureCookies bool
+	// closing ends the live streams when the portal closes.
+	closing context.Context
+	close   context.CancelFunc
 }
 
 // New returns a portal handler. secureCookies marks cookies Secure (TLS).
 func New(log *slog.Logger, svc Services, secureCookies bool) *Handler {
-	return &Handler{Services: svc, log: log, secureCookies: secureCookies}
+	closing, close := context.WithCancel(context.Background())
+	return &Handler{Services: svc, log: log, secureCookies: secureCookies, closing: closing, close: close}
 }
+
+// Close ends the live log streams, so that the server's graceful shutdown
+// does not wait for tasks to complete. Call it before shutting down.
+func (h *Handler) Close() { h.close() }
 
 // access says who may reach a route.
 type access int
@@ -81,6 +97,14 @@ func (h *Handler) routes() []route {
 		{method: "POST", path: "/setup", access: anonymous, handler: h.setup},
 
 		{method: "GET", path: "/app", perm: app.PermSpaceView, handler: h.dashboard},
+		{method: "GET", path: "/app/tasks", perm: app.PermTaskView, handler: h.tasks},
+		{method: "GET", path: "/app/tasks/:id", perm: app.PermTaskView, handler: h.task},
+		{method: "GET", path: "/app/tasks/:id/events", perm: app.PermTaskView, handler: h.taskEvents},
+		{method: "GET", path: "/app/tasks/:id/lines", perm: app.PermTaskView, handler: h.taskLines},
+		{method: "GET", path: "/app/tasks/:id/interruption", perm: app.PermTaskView, handler: h.taskInterruption},
+		{method: "POST", path: "/app/tasks/:id/cancel", perm: app.PermTaskCancel, handler: h.taskCancel},
+		{method: "POST", path: "/app/tasks/:id/interruptions/:iid/responsible", perm: app.PermInterruptionSubmit, handler: h.taskInterruptionTake},
+		{method: "POST", path: "/app/tasks/:id/interruptions/:iid/submit", perm: app.PermInterruptionSubmit, handler: h.taskInterruptionSubmit},
 		{method: "GET", path: "/app/library", perm: app.PermSpaceView, handler: h.library},
 		{method: "GET", path: "/app/library/variables", perm: app.PermLibraryVariableSetView, handler: h.librarySets},
 		{method: "GET", path: "/app/library/variables/new", perm: app.PermLibraryVariableSetEdit, handler: h.librarySetNew},
@@ -125,6 +149,7 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/app/projects/:slug/releases/new", perm: app.PermReleaseCreate, handler: h.releaseNew},
 		{method: "POST", path: "/app/projects/:slug/releases", perm: app.PermReleaseCreate, handler: h.releaseCreate},
 		{method: "GET", path: "/app/releases/:id", perm: app.PermReleaseView, handler: h.release},
+		{method: "POST", path: "/app/releases/:id/deployments", perm: app.PermDeploymentCreate, handler: h.deploy},
 		{method: "GET", path: "/app/projects/:slug/variables/libraries", perm: app.PermProjectEdit, handler: h.projectLibraries},
 		{method: "POST", path: "/app/projects/:slug/variables/libraries", perm: app.PermProjectEdit, handler: h.projectLibrariesUpdate},
 		{method: "GET", path: "/app/projects/:slug/variables/new", perm: app.PermVariableEdit, handler: h.variableNew},
