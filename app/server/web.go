@@ -14,6 +14,7 @@ func (s *Server) webRoutes(secure bool) {
 		Environments: s.DB, ProjectGroups: s.DB, Lifecycles: s.DB, Projects: s.DB, Channels: s.DB, Variables: s.DB, Machines: s.DB,
 		Users: s.DB, Auth: s.Auth, Setup: setupGate{s},
 		Processes: s.DB, Releases: s.DB, ReleaseCreator: s.releaseService(),
+		Packages: s.Feed,
 	}, secure).Register(s.fib)
 }
 
