@@ -42,6 +42,17 @@ func testPackagesFlow(t *testing.T, ctx context.Context) {
 		waitText("page-title", "Packages"),
 		chromedp.WaitVisible(testid("packages-empty")),
 	)
+	// Record what the page's script does: sessionStorage outlives the
+	// navigation that follows a successful upload.
+	run(t, ctx, "watch uploads", chromedp.Evaluate[bool](`(() => {
+		const send = XMLHttpRequest.prototype.send;
+		XMLHttpRequest.prototype.send = function (body) {
+			this.upload.addEventListener("progress", e => sessionStorage.setItem("upload-progress", e.loaded + "/" + e.total));
+			this.addEventListener("load", () => sessionStorage.setItem("upload-status", String(this.status)));
+			return send.call(this, body);
+		};
+		return true;
+	})()`))
 	do(t, ctx, "upload a zip",
 		chromedp.SetUploadFiles(testid("package-upload-file"), []string{file}),
 		chromedp.Click(testid("package-upload-submit")),
@@ -49,6 +60,14 @@ func testPackagesFlow(t *testing.T, ctx context.Context) {
 		waitText("package-version", "1.2.3"),
 		waitText("package-hash", want),
 		waitText("package-pushed-by", "admin"),
+	)
+	if st := run(t, ctx, "read the upload record", chromedp.Evaluate[string](`sessionStorage.getItem("upload-status") + " " + sessionStorage.getItem("upload-progress")`)); !strings.HasPrefix(st, "201 ") || strings.HasSuffix(st, "null") {
+		t.Errorf("the upload did not go through the script's XHR with progress events: %q", st)
+	}
+	do(t, ctx, "the same version again is refused, in the page",
+		chromedp.SetUploadFiles(testid("package-upload-file"), []string{file}),
+		chromedp.Click(testid("package-upload-submit")),
+		waitText("package-upload-status", "already exists"),
 	)
 	do(t, ctx, "see it in the list, and filter",
 		chromedp.Click(testid("packages-back")),
