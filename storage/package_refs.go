@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -116,6 +117,33 @@ func backfillReleasePackageIndex(d *DB, txn *badger.Txn) error {
 	}
 	for _, e := range todo {
 		if err := releases.addIndexes(txn, e.n, e.ix); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// touchReferencedPackages closes the race between creating a release and
+// deleting a version it uses. The delete reads the release index by
+// prefix, and badger's conflict check does not see an entry appearing
+// under a prefix (a phantom). So the release-create transaction also reads
+// each referenced version's unique key (a delete that commits first makes
+// it retry and find the version gone) and rewrites it unchanged (a delete
+// that read it before then conflicts, retries and sees the release).
+func touchReferencedPackages(txn *badger.Txn, r *releaseRecord) error {
+	for _, ix := range r.packageIndexes() {
+		k := uniqKey(app.KindPackage, "version", ix.value)
+		item, err := txn.Get(k)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if err := txn.Set(k, v); err != nil {
 			return err
 		}
 	}

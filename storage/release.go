@@ -136,8 +136,10 @@ func (d *DB) CreateRelease(ctx context.Context, r *app.Release) error {
 			return err
 		}
 		rec.Process = processSnapshotRecord{Version: proc.Version, Steps: orEmpty(proc.Steps)}
-		rec.Variables, err = snapshotVariables(txn, pn, proj)
-		return err
+		if rec.Variables, err = snapshotVariables(txn, pn, proj); err != nil {
+			return err
+		}
+		return touchReferencedPackages(txn, rec)
 	})
 	if err != nil {
 		return err
