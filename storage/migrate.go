@@ -20,6 +20,7 @@ type migration struct {
 // Append only: never edit or reorder a released migration.
 var migrations = []migration{
 	{"seed default space, project group and lifecycle", seedDefaults},
+	{"index the package versions releases use", backfillReleasePackageIndex},
 }
 
 func (d *DB) migrate(ctx context.Context) error {

@@ -102,14 +102,6 @@ func (l *digestLocks) lock(sha string) func() {
 	}
 }
 
-// packageReferenced reports whether a release uses the package version.
-// Releases arrive with a later issue; until then nothing references a
-// package, so deletion and retention may remove any version. The releases
-// issue replaces this body with an index lookup inside txn.
-func packageReferenced(txn *badger.Txn, spaceID, packageID, version string) (bool, error) {
-	return false, nil
-}
-
 // StorePackage implements app.PackageStore (see the order described above).
 func (d *DB) StorePackage(ctx context.Context, p *app.Package, r io.Reader, o app.StoreOptions) (app.PushResult, error) {
 	if err := requireSpaceView(d, p.SpaceID); err != nil {
@@ -355,10 +347,10 @@ func (d *DB) DeletePackage(ctx context.Context, spaceID, id, reason string) erro
 		if err != nil {
 			return err
 		}
-		if used, err := packageReferenced(txn, r.SpaceID, r.PackageID, r.Version); err != nil {
+		if by, err := packageReferenced(txn, r.SpaceID, r.PackageID, r.VersionKey); err != nil {
 			return err
-		} else if used {
-			return app.Errorf(app.ECONFLICT, "The package %s version %s cannot be deleted because a release uses it.", r.PackageID, r.Version)
+		} else if by != "" {
+			return app.Errorf(app.ECONFLICT, "The package %s version %s cannot be deleted because %s uses it; delete the release first.", r.PackageID, r.Version, by)
 		}
 		if err := packages.remove(txn, n, r); err != nil {
 			return err

@@ -51,12 +51,12 @@ func (r *releaseRecord) space() string { return r.SpaceID }
 func (r *releaseRecord) label() string { return r.Version }
 
 func (r *releaseRecord) indexes() []indexEntry {
-	return []indexEntry{
+	return append([]indexEntry{
 		{unique: true, name: "version", value: r.ProjectID + "/" + r.Version,
 			conflict: fmt.Sprintf("A release with the version '%s' already exists in this project.", r.Version)},
 		{name: "project", value: r.ProjectID},
 		{name: "channel", value: r.ChannelID},
-	}
+	}, r.packageIndexes()...)
 }
 
 var (
@@ -136,8 +136,10 @@ func (d *DB) CreateRelease(ctx context.Context, r *app.Release) error {
 			return err
 		}
 		rec.Process = processSnapshotRecord{Version: proc.Version, Steps: orEmpty(proc.Steps)}
-		rec.Variables, err = snapshotVariables(txn, pn, proj)
-		return err
+		if rec.Variables, err = snapshotVariables(txn, pn, proj); err != nil {
+			return err
+		}
+		return touchReferencedPackages(txn, rec)
 	})
 	if err != nil {
 		return err

@@ -73,6 +73,7 @@ func defineServer(f *flags, e *env, asService bool) func(ctx context.Context) in
 	f.Choice(&opt.logFormat, "log-format", []string{"text", "json"}, "text", "Log format on standard error.")
 	f.Choice(&opt.logLevel, "log-level", []string{"debug", "info", "warn", "error"}, "info", "Least severe log level written.")
 	f.Int(&cfg.MaxBodyBytes, "max-body-bytes", "N", 10<<20, "Largest request body accepted, in bytes.")
+	f.Int64(&cfg.MaxPackageBytes, "max-package-bytes", "N", 0, "Largest package the built-in feed accepts, in bytes (0 = 10 GiB).")
 	return func(ctx context.Context) int {
 		if err := checkServerConfig(cfg); err != nil {
 			fmt.Fprintf(e.stderr, "%s: %v\n", f.cmd, err)

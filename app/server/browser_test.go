@@ -70,6 +70,7 @@ func TestPortalInBrowser(t *testing.T) {
 	t.Run("admin", func(t *testing.T) { testAdminFlow(t, newTab(t)) })
 	t.Run("setup", func(t *testing.T) { testSetupFlow(t, newTab(t)) })
 	t.Run("sensitive variable", func(t *testing.T) { testSensitiveVariableFlow(t, newTab(t)) })
+	t.Run("packages", func(t *testing.T) { testPackagesFlow(t, newTab(t)) })
 }
 
 func startPortalServer(t *testing.T, admin bool) *server.Server {

@@ -16,6 +16,7 @@ func (s *Server) webRoutes(secure bool) {
 		Processes: s.DB, Releases: s.DB, ReleaseCreator: s.releaseService(),
 		Tasks: s.Tasks, TaskLogs: s.DB, TaskFollow: s.Tasks, StreamTiming: s.StreamTiming,
 		Deployments: s.Deployments, Interruptions: s.Interruptions, Artifacts: s.DB, Dashboard: s.DB,
+		Packages: s.Feed,
 	}, secure)
 	s.web.Register(s.fib)
 }

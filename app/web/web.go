@@ -28,6 +28,7 @@ type Services struct {
 	Variables      app.VariableService
 	Machines       app.MachineService
 	Users          app.UserService
+	Packages       app.PackageService
 	Auth           *auth.Authenticator
 	Tasks          app.TaskService
 	TaskLogs       app.TaskLogService
@@ -115,6 +116,10 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/app/library/variables/:lib/:vid/edit", perm: app.PermLibraryVariableSetEdit, handler: h.variableEdit},
 		{method: "POST", path: "/app/library/variables/:lib/:vid/edit", perm: app.PermLibraryVariableSetEdit, handler: h.variableUpdate},
 		{method: "POST", path: "/app/library/variables/:lib/:vid/delete", perm: app.PermLibraryVariableSetEdit, handler: h.variableDelete},
+		{method: "GET", path: "/app/library/packages", perm: app.PermBuiltInFeedView, handler: h.packages},
+		{method: "POST", path: "/app/library/packages/upload", perm: app.PermBuiltInFeedPush, handler: h.packageUpload},
+		{method: "GET", path: "/app/library/packages/:pkg", perm: app.PermBuiltInFeedView, handler: h.packagePage},
+		{method: "POST", path: "/app/library/packages/:pkg/versions/:vid/delete", perm: app.PermBuiltInFeedAdminister, handler: h.packageDelete},
 
 		{method: "GET", path: "/app/infrastructure", perm: app.PermEnvironmentView, handler: redirectTo("/app/infrastructure/environments")},
 		{method: "GET", path: "/app/infrastructure/environments", perm: app.PermEnvironmentView, handler: h.environments},
