@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestLineMasker(t *testing.T) {
+func TestMasker(t *testing.T) {
 	tests := []struct {
 		name    string
 		secrets []string
@@ -24,24 +24,24 @@ func TestLineMasker(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := NewLineMasker(tt.secrets...)
-			if got := m.MaskLine(tt.line); got != tt.want {
-				t.Errorf("MaskLine(%q) = %q, want %q", tt.line, got, tt.want)
+			m := NewMasker(tt.secrets...)
+			if got := m.String(tt.line); got != tt.want {
+				t.Errorf("String(%q) = %q, want %q", tt.line, got, tt.want)
 			}
 		})
 	}
 }
 
-func TestLineMaskerConcurrent(t *testing.T) {
-	var m LineMasker
+func TestMaskerConcurrent(t *testing.T) {
+	m := NewMasker()
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Add(2)
 		go func() { defer wg.Done(); m.Add(string(rune('a'+i)) + "secret") }()
-		go func() { defer wg.Done(); _ = m.MaskLine("asecret bsecret") }()
+		go func() { defer wg.Done(); _ = m.String("asecret bsecret") }()
 	}
 	wg.Wait()
-	if got := m.MaskLine("asecret dsecret"); got != "******** ********" {
+	if got := m.String("asecret dsecret"); got != "******** ********" {
 		t.Errorf("got %q", got)
 	}
 }

@@ -27,8 +27,10 @@ type Runner struct {
 	ApplicationsDir string
 	// Packages opens package files for package steps.
 	Packages PackageSource
-	// NewMasker returns the masker of one run; nil means NewLineMasker.
-	NewMasker func() Masker
+	// NewMasker returns the masker of one run; nil means a new, empty
+	// Masker. Returning the same Masker from every call shares one secret
+	// set across runs (app/deployments does, across targets).
+	NewMasker func() *Masker
 	// Now is the clock for event times; nil means time.Now.
 	Now func() time.Time
 }
@@ -108,7 +110,7 @@ type run struct {
 }
 
 func (r *Runner) newRun(ctx context.Context, p *Plan, sink Sink, cancel context.CancelCauseFunc) (*run, error) {
-	masker := Masker(NewLineMasker())
+	masker := NewMasker()
 	if r.NewMasker != nil {
 		masker = r.NewMasker()
 	}
@@ -436,7 +438,7 @@ func (sc *stepRun) flushArtifacts() {
 type emitter struct {
 	ctx    context.Context // not cancelled with the run, so final events get written
 	sink   Sink
-	masker Masker
+	masker *Masker
 	now    func() time.Time
 	cancel context.CancelCauseFunc
 
@@ -445,7 +447,7 @@ type emitter struct {
 	err error
 }
 
-func newEmitter(ctx context.Context, sink Sink, m Masker, now func() time.Time, cancel context.CancelCauseFunc) *emitter {
+func newEmitter(ctx context.Context, sink Sink, m *Masker, now func() time.Time, cancel context.CancelCauseFunc) *emitter {
 	return &emitter{ctx: context.WithoutCancel(ctx), sink: sink, masker: m, now: now, cancel: cancel}
 }
 
@@ -453,7 +455,7 @@ func (em *emitter) mask(s string) string {
 	if s == "" {
 		return s
 	}
-	return em.masker.MaskLine(s)
+	return em.masker.String(s)
 }
 
 func (em *emitter) emit(e Event) {

@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/argonautdeploy/argonaut/runner/bootstrap"
+	"github.com/argonautdeploy/argonaut/runner/mask"
 	"github.com/argonautdeploy/argonaut/runner/template"
 )
 
@@ -178,12 +181,33 @@ func evaluatedVariables(vars *template.Variables) []bootstrap.Variable {
 	return out
 }
 
-// scriptOutput turns a script's stdout and stderr into events. Both streams
-// are split into lines first; stdout lines carrying service messages are
-// acted on and never logged.
+// scriptOutput turns a script's stdout and stderr into events.
+//
+// The order on each stream, and why:
+//
+//  1. Service messages are parsed from the raw stdout, before masking: a
+//     ##octopus[…] line is cut out of the stream and acted on, never
+//     logged. Its attribute values are base64, so masking could not hide
+//     anything in them anyway, and parsing the raw text means a secret
+//     that happens to occur inside the base64 cannot corrupt a message.
+//     A sensitive setVariable value joins the mask set before anything
+//     that preceded it is flushed to the log.
+//  2. Everything else goes, unchanged and with its line ends, through a
+//     mask.Writer (one per stream) that masks before the text is split
+//     into lines: a multi-line secret is masked as a whole, and a secret
+//     written in several pieces is still seen whole.
+//  3. Only the masked text is then split into lines and becomes log
+//     events (which the emitter masks once more).
+//
+// Before a service message is acted on, the masked stdout is flushed, so
+// the lines printed before it are logged before it takes effect (a
+// stdout-* redirection applies to later lines only, an output variable
+// event follows the lines before it).
 type scriptOutput struct {
-	sc             *stepRun
-	stdout, stderr *lineSplitter
+	sc                   *stepRun
+	stdout               *serviceFilter // raw stdout: cuts out service messages
+	stdoutMask, stderr   *mask.Writer   // mask before splitting into lines
+	stdoutLog, stderrLog *lineSplitter  // masked text → log events
 
 	mu            sync.Mutex // stdout and stderr are copied by two goroutines
 	stdoutCat     Category   // "" means ignore
@@ -193,28 +217,93 @@ type scriptOutput struct {
 
 func newScriptOutput(sc *stepRun) *scriptOutput {
 	o := &scriptOutput{sc: sc, stdoutCat: Info, stderrCat: Error}
-	o.stdout = &lineSplitter{fn: o.stdoutLine}
-	o.stderr = &lineSplitter{fn: o.stderrLine}
+	m := sc.run.events.masker
+	o.stdoutLog = &lineSplitter{fn: func(line string) { o.logAs(&o.stdoutCat, line) }}
+	o.stderrLog = &lineSplitter{fn: func(line string) { o.logAs(&o.stderrCat, line) }}
+	o.stdoutMask = m.writer(o.stdoutLog)
+	o.stderr = m.writer(o.stderrLog)
+	o.stdout = &serviceFilter{out: o.stdoutMask, onMessage: o.stdoutMessage}
 	return o
 }
 
+// close flushes both streams once the script has exited.
 func (o *scriptOutput) close() {
 	o.stdout.Close()
+	o.stdoutMask.Close()
+	o.stdoutLog.Close()
 	o.stderr.Close()
+	o.stderrLog.Close()
 }
 
-func (o *scriptOutput) stdoutLine(line string) {
-	before, msg, ok := splitServiceMessage(line)
-	if before != "" || !ok {
-		o.logAs(&o.stdoutCat, before)
+// stdoutMessage acts on a service message cut out of the raw stdout.
+func (o *scriptOutput) stdoutMessage(msg string) {
+	if m, err := parseServiceMessage(msg); err == nil && m.Name == "setVariable" && strings.EqualFold(m.Attrs["sensitive"], "True") {
+		o.sc.run.events.masker.Add(m.Attrs["value"])
 	}
-	if ok {
-		o.serviceMessage(msg)
-	}
+	o.stdoutMask.Flush()
+	o.serviceMessage(msg)
 }
 
-func (o *scriptOutput) stderrLine(line string) {
-	o.logAs(&o.stderrCat, line)
+// serviceFilter is the first stage of stdout: it passes the raw text on to
+// out with its line ends, except service messages, which it hands to
+// onMessage (the text before a message on its line is passed on as a line
+// of its own). A line longer than maxLineBytes is passed on in pieces as it
+// arrives (out keeps secrets whole across them). Writes come from one
+// goroutine (exec's copier), so it needs no lock.
+type serviceFilter struct {
+	out       io.Writer
+	onMessage func(msg string)
+	buf       []byte
+}
+
+func (f *serviceFilter) Write(p []byte) (int, error) {
+	f.buf = append(f.buf, p...)
+	rest := f.buf
+	for {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		if err := f.line(rest[:i+1]); err != nil {
+			return 0, err
+		}
+		rest = rest[i+1:]
+	}
+	if len(rest) >= maxLineBytes {
+		if _, err := f.out.Write(rest); err != nil {
+			return 0, err
+		}
+		rest = nil
+	}
+	f.buf = append(f.buf[:0], rest...)
+	return len(p), nil
+}
+
+// line handles one raw line, with its line end if it has one.
+func (f *serviceFilter) line(raw []byte) error {
+	text := strings.TrimSuffix(strings.TrimSuffix(string(raw), "\n"), "\r")
+	before, msg, ok := splitServiceMessage(text)
+	if !ok {
+		_, err := f.out.Write(raw)
+		return err
+	}
+	if before != "" {
+		if _, err := io.WriteString(f.out, before+"\n"); err != nil {
+			return err
+		}
+	}
+	f.onMessage(msg)
+	return nil
+}
+
+// Close handles an unterminated last line.
+func (f *serviceFilter) Close() error {
+	if len(f.buf) == 0 {
+		return nil
+	}
+	err := f.line(f.buf)
+	f.buf = nil
+	return err
 }
 
 func (o *scriptOutput) logAs(cat *Category, line string) {

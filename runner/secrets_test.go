@@ -127,7 +127,7 @@ echo done`
 				p := plan(s)
 				p.Variables = []Variable{{Name: "Password", Value: secret, Sensitive: true}}
 				r := testRunner(t)
-				r.NewMasker = func() Masker { return noMasker{} }
+				r.NewMasker = func() *Masker { return noMasker() }
 				t.Setenv("SHELLOPTS", "xtrace") // must not reach the shell
 				t.Setenv("BASH_ENV", "/nonexistent")
 				res, rec := runPlan(t, r, p)
@@ -147,7 +147,62 @@ echo done`
 	}
 }
 
-type noMasker struct{}
+// noMasker returns a Masker that ignores every secret added to it.
+func noMasker() *Masker {
+	m := NewMasker()
+	m.noop = true
+	return m
+}
 
-func (noMasker) Add(string)                  {}
-func (noMasker) MaskLine(line string) string { return line }
+// TestMultiLineSecretMaskedInEverySink: a 3-line secret echoed by a script
+// is masked as a whole in every sink, on stdout and stderr, also when it
+// is printed in two writes split across a line boundary and with CRLF line
+// ends; a service message between the lines still works.
+func TestMultiLineSecretMaskedInEverySink(t *testing.T) {
+	const secret = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-----END KEY-----"
+	pieces := strings.Split(secret, "\n")
+	for _, syn := range []Syntax{Bash, Sh} {
+		t.Run(string(syn), func(t *testing.T) {
+			s := scriptStepOf("Key", `echo "whole: $(get_octopusvariable Key) :end"
+echo "stderr: $(get_octopusvariable Key) :end" >&2
+printf 'split: -----BEGIN KEY-----\nMIIEvQIBA'; sleep 0.2; printf 'DANBgkqhkiG9w0BAQEF\n-----END KEY----- :end\n'
+printf 'crlf: -----BEGIN KEY-----\r\nMIIEvQIBADANBgkqhkiG9w0BAQEF\r\n-----END KEY----- :end\r\n'
+set_octopusvariable Plain "visible"
+echo "after"`)
+			s.Syntax = syn
+			p := plan(s)
+			p.Variables = []Variable{{Name: "Key", Value: secret, Sensitive: true}}
+			r := testRunner(t)
+			rec := &recorder{}
+			var jsonl, console syncBuffer
+			res, err := r.Run(context.Background(), p, MultiSink{rec, &JSONLinesSink{W: &jsonl}, &ConsoleSink{W: &console, Verbose: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != Succeeded {
+				t.Fatalf("outcome %s: %q", res.Outcome, rec.logs(""))
+			}
+			var all []string
+			for _, e := range rec.events {
+				all = append(all, e.Message, e.Name, e.Path, e.Value)
+			}
+			all = append(all, jsonl.String(), console.String())
+			for _, text := range all {
+				for _, piece := range append(pieces, "MIIEvQIBA", "DANBgkqhkiG9w0BAQEF", "BEGIN KEY", "END KEY") {
+					if strings.Contains(text, piece) {
+						t.Errorf("%q leaked: %q", piece, text)
+					}
+				}
+			}
+			logs := rec.logs("")
+			for _, w := range []string{"whole: ******** :end", "stderr: ******** :end", "split: ******** :end", "crlf: ******** :end", "after"} {
+				if !containsLine(logs, w) {
+					t.Errorf("no line %q in %q", w, logs)
+				}
+			}
+			if len(res.Outputs) != 1 || res.Outputs[0].Name != "Plain" || res.Outputs[0].Value != "visible" {
+				t.Errorf("outputs %+v", res.Outputs)
+			}
+		})
+	}
+}

@@ -73,7 +73,8 @@ func decodeBase64(s string) (string, error) {
 // lineSplitter is an io.Writer that calls fn with each complete line written
 // to it (without the line break and a trailing '\r'). A line longer than
 // maxLineBytes is cut there. Close flushes a final line without a break.
-// Writes come from one goroutine (exec's copier), so it needs no lock.
+// It receives already-masked text from a mask.Writer, which serializes
+// the writes, so it needs no lock.
 type lineSplitter struct {
 	fn  func(string)
 	buf []byte

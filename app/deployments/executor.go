@@ -102,7 +102,7 @@ type deploymentRun struct {
 	pd     *deploy.Deployment
 	guided bool
 	runner *runner.Runner
-	masker *runner.LineMasker
+	masker *runner.Masker
 
 	targets   []*target
 	stepOf    map[string]int // action ID → process step index
@@ -180,11 +180,11 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 	if err := os.MkdirAll(workDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create the work directory: %w", err)
 	}
-	r := &deploymentRun{x: x, task: t, log: log, dep: dep, pd: pd, masker: runner.NewLineMasker(),
+	r := &deploymentRun{x: x, task: t, log: log, dep: dep, pd: pd, masker: runner.NewMasker(),
 		guided: app.GuidedFailureOn(dep, env.UseGuidedFailure, proj.DefaultGuidedFailureMode),
 		stepOf: map[string]int{}, excluded: map[string]bool{}}
 	r.runner = &runner.Runner{WorkDir: workDir, ApplicationsDir: filepath.Join(x.DataDir, "Applications"),
-		Packages: x.PackageSource, NewMasker: func() runner.Masker { return r.masker }}
+		Packages: x.PackageSource, NewMasker: func() *runner.Masker { return r.masker }}
 	for si, s := range rel.Process.Steps {
 		for _, a := range s.Actions {
 			r.stepOf[a.ID] = si
@@ -483,7 +483,7 @@ func (r *deploymentRun) runUnit(ctx context.Context, s *app.Step, u unit, sn sna
 		msg := ""
 		switch {
 		case err != nil:
-			msg = r.masker.MaskLine(err.Error())
+			msg = r.masker.String(err.Error())
 		case res.Outcome == runner.Failed:
 			for _, sr := range res.Steps {
 				if sr.Outcome == runner.Failed || sr.Outcome == runner.TimedOut {
