@@ -81,7 +81,7 @@ func (b *Blobs) Stage(r io.Reader, maxSize int64) (*StagedBlob, error) {
 	if maxSize > 0 {
 		src = io.LimitReader(r, maxSize+1)
 	}
-	n, err := copyInBlocks(io.MultiWriter(tmp, h), src)
+	n, err := copyInBlocks(io.MultiWriter(&writebackFile{f: tmp}, h), src)
 	if err != nil {
 		return nil, fmt.Errorf("storage: write blob: %w", err)
 	}
@@ -125,6 +125,23 @@ func copyInBlocks(dst io.Writer, src io.Reader) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// writebackFile writes to f and starts the writeback of each write (see
+// startWriteback), so that the fsync at the end of Stage has little left
+// to do.
+type writebackFile struct {
+	f   *os.File
+	off int64
+}
+
+func (w *writebackFile) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if n > 0 {
+		startWriteback(w.f, w.off, int64(n))
+		w.off += int64(n)
+	}
+	return n, err
 }
 
 // Discard removes a staged blob that was not placed; it is safe to call
