@@ -117,6 +117,11 @@ func (d *DB) UpdateEnvironment(ctx context.Context, e *app.Environment) error {
 	rec := environmentFromApp(e)
 	n, err := updateRecord(ctx, d, environmentKind, e.SpaceID, e.ID, rec, func(txn *badger.Txn, old *environmentRecord) error {
 		rec.SpaceID = old.SpaceID
+		// Creation numbers environments from 1, so 0 means the client left
+		// SortOrder out of its document: keep the position it had.
+		if rec.SortOrder == 0 {
+			rec.SortOrder = old.SortOrder
+		}
 		return nil
 	})
 	if err != nil {

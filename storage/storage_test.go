@@ -780,3 +780,23 @@ func TestProjectSlugsSurviveRenames(t *testing.T) {
 		t.Fatalf("web-2 -> %+v, want %s", got, p2.ID)
 	}
 }
+
+// TestUpdateWithoutSortOrderKeepsPosition: a client that leaves SortOrder
+// out of a PUT (it decodes as 0) must not move the environment to the front.
+func TestUpdateWithoutSortOrderKeepsPosition(t *testing.T) {
+	ctx := context.Background()
+	d := openTest(t, t.TempDir())
+	newEnv(t, d, "A")
+	b := newEnv(t, d, "B")
+	mustOK(t, d.UpdateEnvironment(ctx, &app.Environment{ID: b.ID, SpaceID: app.DefaultSpaceID, Name: "B2"}))
+	got, err := d.FindEnvironmentByID(ctx, app.DefaultSpaceID, b.ID)
+	mustOK(t, err)
+	if got.Name != "B2" || got.SortOrder != b.SortOrder || b.SortOrder == 0 {
+		t.Fatalf("after update: %+v, want name B2 at sort order %d", got, b.SortOrder)
+	}
+	es, _, err := d.FindEnvironments(ctx, app.Filter{SpaceID: app.DefaultSpaceID})
+	mustOK(t, err)
+	if len(es) != 2 || es[0].Name != "A" || es[1].Name != "B2" {
+		t.Fatalf("order after update: %v", names(es, func(e *app.Environment) string { return e.Name }))
+	}
+}
