@@ -126,17 +126,7 @@ type DeploymentFilter struct {
 
 // Matches reports whether d passes every part of f except paging.
 func (f DeploymentFilter) Matches(d *Deployment) bool {
-	in := func(list []string, v string) bool {
-		if len(list) == 0 {
-			return true
-		}
-		for _, s := range list {
-			if strings.EqualFold(s, v) {
-				return true
-			}
-		}
-		return false
-	}
+	in := inFilter
 	return (f.SpaceID == "" || strings.EqualFold(f.SpaceID, d.SpaceID)) && in(f.IDs, d.ID) &&
 		in(f.ProjectIDs, d.ProjectID) && in(f.EnvironmentIDs, d.EnvironmentID) && in(f.ReleaseIDs, d.ReleaseID) &&
 		in(f.TenantIDs, d.TenantID) && in(f.TaskIDs, d.TaskID)

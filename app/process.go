@@ -376,7 +376,7 @@ func (a *Action) validate(at string, names, ids map[string]bool) problems {
 		refs[strings.ToLower(pr.Name)] = true
 	}
 	for _, e := range a.Environments {
-		if containsFold(a.ExcludedEnvironments, e) {
+		if ContainsFold(a.ExcludedEnvironments, e) {
 			p.add(at + ": the environment '" + e + "' is both included and excluded.")
 		}
 	}

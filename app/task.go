@@ -185,17 +185,7 @@ type TaskFilter struct {
 
 // Matches reports whether t passes every part of f except paging.
 func (f TaskFilter) Matches(t *Task) bool {
-	in := func(list []string, v string) bool {
-		if len(list) == 0 {
-			return true
-		}
-		for _, s := range list {
-			if strings.EqualFold(s, v) {
-				return true
-			}
-		}
-		return false
-	}
+	in := inFilter
 	if !in(f.IDs, t.ID) || !in(f.SpaceIDs, t.SpaceID) || !in(f.ProjectIDs, t.ProjectID) ||
 		!in(f.EnvironmentIDs, t.EnvironmentID) || !in(f.TenantIDs, t.TenantID) || !in(f.Names, t.Name) {
 		return false

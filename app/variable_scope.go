@@ -199,7 +199,7 @@ func matchScope(ctx ScopeContext, s VariableScope) (spec int, matched []string, 
 		if len(list) == 0 {
 			return true
 		}
-		if value == "" || !containsFold(list, value) {
+		if value == "" || !ContainsFold(list, value) {
 			return false
 		}
 		spec |= rank
@@ -215,9 +215,9 @@ func matchScope(ctx ScopeContext, s VariableScope) (spec int, matched []string, 
 		// roles; it ranks higher when the current step targets that role.
 		onMachine, targeted := false, false
 		for _, r := range s.Role {
-			if containsFold(ctx.MachineRoles, r) {
+			if ContainsFold(ctx.MachineRoles, r) {
 				onMachine = true
-				if containsFold(ctx.TargetRoles, r) {
+				if ContainsFold(ctx.TargetRoles, r) {
 					targeted = true
 				}
 			}
@@ -237,7 +237,7 @@ func matchScope(ctx ScopeContext, s VariableScope) (spec int, matched []string, 
 		return 0, nil, false
 	}
 	if len(s.TenantTag) > 0 {
-		if !intersectsFold(s.TenantTag, ctx.TenantTags) {
+		if !IntersectsFold(s.TenantTag, ctx.TenantTags) {
 			return 0, nil, false
 		}
 		spec |= rankTenantTag
@@ -249,22 +249,4 @@ func matchScope(ctx ScopeContext, s VariableScope) (spec int, matched []string, 
 		return 0, nil, false
 	}
 	return spec, matched, true
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func intersectsFold(a, b []string) bool {
-	for _, x := range a {
-		if containsFold(b, x) {
-			return true
-		}
-	}
-	return false
 }

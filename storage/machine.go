@@ -111,11 +111,11 @@ func (d *DB) FindMachines(ctx context.Context, f app.MachineFilter) ([]*app.Mach
 	out, err := findRecords(d, machineKind, f.SpaceID, (*machineRecord).toApp, func(m *app.Machine) bool {
 		switch {
 		case !f.Matches(m.ID, m.Name):
-		case len(f.EnvironmentIDs) > 0 && !intersectsFold(f.EnvironmentIDs, m.EnvironmentIDs):
-		case len(f.Roles) > 0 && !intersectsFold(f.Roles, m.Roles):
+		case len(f.EnvironmentIDs) > 0 && !app.IntersectsFold(f.EnvironmentIDs, m.EnvironmentIDs):
+		case len(f.Roles) > 0 && !app.IntersectsFold(f.Roles, m.Roles):
 		case f.IsDisabled != nil && *f.IsDisabled != m.IsDisabled:
 		case f.Thumbprint != "" && !strings.EqualFold(f.Thumbprint, m.Endpoint.Thumbprint):
-		case len(f.CommStyles) > 0 && !containsFold(f.CommStyles, m.Endpoint.CommunicationStyle):
+		case len(f.CommStyles) > 0 && !app.ContainsFold(f.CommStyles, m.Endpoint.CommunicationStyle):
 		default:
 			return true
 		}

@@ -212,7 +212,7 @@ func (d *DB) FindEvents(ctx context.Context, f app.EventFilter) ([]*app.Event, i
 			if f.SpaceID != "" && r.SpaceID != "" && r.SpaceID != f.SpaceID {
 				return nil
 			}
-			if f.Regarding != "" && !containsFold(r.Related, f.Regarding) {
+			if f.Regarding != "" && !app.ContainsFold(r.Related, f.Regarding) {
 				return nil
 			}
 			out = append(out, &app.Event{

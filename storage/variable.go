@@ -387,7 +387,7 @@ func (d *DB) DeleteLibraryVariableSet(ctx context.Context, spaceID, id string) e
 		lid := app.FormatID(app.KindLibraryVariableSet, n)
 		var users []string
 		err := scan(txn, app.KindProject, func(pn uint64, p *projectRecord) error {
-			if containsFold(p.LibraryVariableSetIDs, lid) {
+			if app.ContainsFold(p.LibraryVariableSetIDs, lid) {
 				users = append(users, p.Name)
 			}
 			return nil

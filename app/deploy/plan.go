@@ -88,16 +88,16 @@ func (d *Deployment) includedActions(s *app.Step) []*app.Action {
 			continue
 		}
 		env := d.Environment.ID
-		if len(a.Environments) > 0 && !containsFold(a.Environments, env) {
+		if len(a.Environments) > 0 && !app.ContainsFold(a.Environments, env) {
 			continue
 		}
-		if containsFold(a.ExcludedEnvironments, env) {
+		if app.ContainsFold(a.ExcludedEnvironments, env) {
 			continue
 		}
-		if len(a.Channels) > 0 && !containsFold(a.Channels, d.Channel.ID) {
+		if len(a.Channels) > 0 && !app.ContainsFold(a.Channels, d.Channel.ID) {
 			continue
 		}
-		if len(a.TenantTags) > 0 && (d.Tenant == nil || !intersectsFold(a.TenantTags, d.Tenant.Tags)) {
+		if len(a.TenantTags) > 0 && (d.Tenant == nil || !app.IntersectsFold(a.TenantTags, d.Tenant.Tags)) {
 			continue
 		}
 		out = append(out, a)
@@ -109,7 +109,7 @@ func (d *Deployment) includedActions(s *app.Step) []*app.Action {
 // the name of its step (skipping a step skips its actions).
 func (d *Deployment) skipped(s *app.Step, a *app.Action) bool {
 	skip := d.Options.SkipActions
-	return !a.IsRequired && (containsFold(skip, a.Name) || containsFold(skip, a.ID) || containsFold(skip, s.Name))
+	return !a.IsRequired && (app.ContainsFold(skip, a.Name) || app.ContainsFold(skip, a.ID) || app.ContainsFold(skip, s.Name))
 }
 
 // Validate checks the options against the process: a required action
@@ -155,10 +155,10 @@ func Targets(d *Deployment, machines []*app.Machine) []*app.Machine {
 	for _, m := range machines {
 		switch {
 		case m.IsDisabled,
-			!containsFold(m.EnvironmentIDs, d.Environment.ID),
-			len(d.Options.SpecificMachineIDs) > 0 && !containsFold(d.Options.SpecificMachineIDs, m.ID),
-			containsFold(d.Options.ExcludedMachineIDs, m.ID),
-			!intersectsFold(m.Roles, roles):
+			!app.ContainsFold(m.EnvironmentIDs, d.Environment.ID),
+			len(d.Options.SpecificMachineIDs) > 0 && !app.ContainsFold(d.Options.SpecificMachineIDs, m.ID),
+			app.ContainsFold(d.Options.ExcludedMachineIDs, m.ID),
+			!app.IntersectsFold(m.Roles, roles):
 			continue
 		}
 		out = append(out, m)
@@ -243,7 +243,7 @@ func (d *Deployment) runsOn(s *app.Step, machine *app.Machine) bool {
 	if machine == nil {
 		return s.RunsOnServer()
 	}
-	return !s.RunsOnServer() && intersectsFold(machine.Roles, s.TargetRoles())
+	return !s.RunsOnServer() && app.IntersectsFold(machine.Roles, s.TargetRoles())
 }
 
 func (d *Deployment) systemContext(machine *app.Machine) app.SystemContext {
@@ -417,28 +417,10 @@ func difference(all []runner.Variable, base map[string]runner.Variable) []runner
 	return out
 }
 
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func intersectsFold(a, b []string) bool {
-	for _, x := range a {
-		if containsFold(b, x) {
-			return true
-		}
-	}
-	return false
-}
-
 func intersection(a, b []string) []string {
 	var out []string
 	for _, x := range a {
-		if containsFold(b, x) {
+		if app.ContainsFold(b, x) {
 			out = append(out, x)
 		}
 	}

@@ -82,7 +82,7 @@ func (s *Service) prepare(ctx context.Context, d *app.Deployment) (*prepared, er
 	}
 	for _, id := range append(append([]string(nil), d.SpecificMachineIDs...), d.ExcludedMachineIDs...) {
 		m, err := s.Machines.FindMachineByID(ctx, d.SpaceID, id)
-		if err != nil || !containsFold(m.EnvironmentIDs, env.ID) {
+		if err != nil || !app.ContainsFold(m.EnvironmentIDs, env.ID) {
 			return nil, app.Invalid(fmt.Sprintf("The machine '%s' is not a target in the environment '%s'.", id, env.Name))
 		}
 	}
@@ -223,13 +223,4 @@ func (s *Service) machineIDs(ctx context.Context, spaceID string, env *app.Envir
 		out = append(out, found)
 	}
 	return out, nil
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }

@@ -380,12 +380,12 @@ func (h *Handler) projectLibrariesUpdate(c *fiber.Ctx) error {
 	// in list order.
 	var ids []string
 	for _, id := range pr.IncludedLibraryVariableSetIDs {
-		if containsFold(chosen, id) {
+		if app.ContainsFold(chosen, id) {
 			ids = append(ids, id)
 		}
 	}
 	for _, l := range sets {
-		if containsFold(chosen, l.ID) && !containsFold(ids, l.ID) {
+		if app.ContainsFold(chosen, l.ID) && !app.ContainsFold(ids, l.ID) {
 			ids = append(ids, l.ID)
 		}
 	}
@@ -399,13 +399,4 @@ func (h *Handler) projectLibrariesUpdate(c *fiber.Ctx) error {
 		})
 	}
 	return h.redirectWithFlash(c, string(views.ProjectVariablesURL(pr)), fmt.Sprintf("Project '%s' now includes %d library variable set(s).", pr.Name, len(ids)))
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, s) {
-			return true
-		}
-	}
-	return false
 }
