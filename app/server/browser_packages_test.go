@@ -122,38 +122,62 @@ func testPackagesFlow(t *testing.T, ctx context.Context) {
 		chromedp.WaitVisible(testid("packages-empty")),
 	)
 
-	// Without script the form posts multipart to the portal, which streams it to the feed.
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "Acme.NoScript.2.0.0.zip")
-	fw.Write(content)
-	mw.Close()
+	// Without script the form posts multipart to the portal, which streams
+	// it to the feed; the CSRF token is the form's first field.
 	csrf := run(t, ctx, "read the form's token", chromedp.Evaluate[string](`document.querySelector('[data-testid="package-upload-form"] input[name="csrf_token"]').value`))
-	req, _ = http.NewRequest("POST", s.URL+"/app/library/packages/upload?csrf_token="+csrf, &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: session})
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = noRedirect.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	form := func(fields ...string) (*bytes.Buffer, string) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		for _, f := range fields {
+			if f == "file" {
+				fw, _ := mw.CreateFormFile("file", "Acme.NoScript.2.0.0.zip")
+				fw.Write(content)
+			} else {
+				mw.WriteField("csrf_token", f)
+			}
+		}
+		mw.Close()
+		return &body, mw.FormDataContentType()
 	}
-	resp.Body.Close()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	post := func(query string, body io.Reader, contentType string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.URL+"/app/library/packages/upload"+query, body)
+		req.Header.Set("Content-Type", contentType)
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: session})
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	// Refused, and nothing stored: no token, a wrong one, the token only in
+	// the URL, or the token after the file.
+	for name, tc := range map[string]struct {
+		query  string
+		fields []string
+	}{
+		"no token":         {fields: []string{"file"}},
+		"wrong token":      {fields: []string{strings.Repeat("x", len(csrf)), "file"}},
+		"token in the URL": {query: "?csrf_token=" + csrf, fields: []string{"file"}},
+		"token after file": {fields: []string{"file", csrf}},
+	} {
+		body, ct := form(tc.fields...)
+		if resp := post(tc.query, body, ct); resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("upload without script, %s: %d, want 403", name, resp.StatusCode)
+		}
+		if _, err := s.Feed.FindPackageByID(context.Background(), app.DefaultSpaceID, app.PackageRecordID("Acme.NoScript", "2.0.0")); app.ErrorCode(err) != app.ENOTFOUND {
+			t.Fatalf("upload without script, %s: stored anyway (%v)", name, err)
+		}
+	}
+	body, ct := form(csrf, "file")
+	resp = post("", body, ct)
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app/library/packages/Acme.NoScript" {
 		t.Fatalf("upload without script: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if p, err := s.Feed.FindPackageByID(context.Background(), app.DefaultSpaceID, app.PackageRecordID("Acme.NoScript", "2.0.0")); err != nil || p.Hash != want {
 		t.Fatalf("package uploaded without script: %v %+v", err, p)
-	}
-	// The same post without the token is refused.
-	req, _ = http.NewRequest("POST", s.URL+"/app/library/packages/upload", strings.NewReader("x"))
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: session})
-	if resp, err = noRedirect.Do(req); err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("upload without a CSRF token: %d, want 403", resp.StatusCode)
 	}
 }
 

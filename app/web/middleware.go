@@ -77,15 +77,23 @@ func (h *Handler) serve(c *fiber.Ctx, rt route) error {
 		}
 		return c.Redirect("/app/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 	}
-	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
-		if !auth.EqualTokens(c.FormValue(views.CSRFFieldName), req.CSRFToken) || req.CSRFToken == "" {
-			return app.Errorf(app.EFORBIDDEN, "This form could not be accepted because its security token is missing or out of date. Go back, reload the page and try again.")
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && !rt.csrfInBody {
+		if !validCSRF(c.FormValue(views.CSRFFieldName), req.CSRFToken) {
+			return errCSRF
 		}
 	}
 	if rt.perm != "" && !user.Can(rt.perm) {
 		return app.Errorf(app.EFORBIDDEN, "You do not have permission to see this page or perform this action (it needs %s).", rt.perm)
 	}
 	return rt.handler(c)
+}
+
+// errCSRF refuses a form whose token does not match the session's.
+var errCSRF = app.Errorf(app.EFORBIDDEN, "This form could not be accepted because its security token is missing or out of date. Go back, reload the page and try again.")
+
+// validCSRF reports whether a posted token matches the expected one.
+func validCSRF(posted, want string) bool {
+	return want != "" && auth.EqualTokens(posted, want)
 }
 
 // currentSession returns the signed-in user and session, or nils.

@@ -89,15 +89,24 @@ func (h *Handler) packageDelete(c *fiber.Ctx) error {
 }
 
 // packageUpload is the upload form without script: the multipart body is
-// streamed part by part into the feed, never held in memory. The form
-// carries its CSRF token in the query so the middleware need not parse
-// the body to check it.
+// streamed part by part into the feed, never held in memory. The CSRF token
+// is the form's first field (browsers send fields in document order), and
+// is checked before any other part is read; keeping it out of the URL keeps
+// it out of access logs.
 func (h *Handler) packageUpload(c *fiber.Ctx) error {
 	_, params, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if err != nil || params["boundary"] == "" {
 		return app.Invalid("The upload form must be sent as multipart/form-data.")
 	}
 	mr := multipart.NewReader(bufio.NewReaderSize(api.BodyStream(c), 1<<20), params["boundary"])
+	first, err := mr.NextPart()
+	if err != nil || first.FormName() != views.CSRFFieldName {
+		return errCSRF
+	}
+	token, err := io.ReadAll(io.LimitReader(first, 256))
+	if err != nil || !validCSRF(string(token), views.CSRFToken(c.UserContext())) {
+		return errCSRF
+	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {

@@ -87,6 +87,10 @@ type route struct {
 	access  access
 	perm    app.Permission // "" = no permission beyond being signed in
 	handler fiber.Handler
+	// csrfInBody marks a streamed multipart form whose handler checks the
+	// CSRF token itself, from the form's first part, before reading the
+	// rest (so the middleware need not buffer a large body to find it).
+	csrfInBody bool
 }
 
 func (h *Handler) routes() []route {
@@ -117,7 +121,7 @@ func (h *Handler) routes() []route {
 		{method: "POST", path: "/app/library/variables/:lib/:vid/edit", perm: app.PermLibraryVariableSetEdit, handler: h.variableUpdate},
 		{method: "POST", path: "/app/library/variables/:lib/:vid/delete", perm: app.PermLibraryVariableSetEdit, handler: h.variableDelete},
 		{method: "GET", path: "/app/library/packages", perm: app.PermBuiltInFeedView, handler: h.packages},
-		{method: "POST", path: "/app/library/packages/upload", perm: app.PermBuiltInFeedPush, handler: h.packageUpload},
+		{method: "POST", path: "/app/library/packages/upload", perm: app.PermBuiltInFeedPush, handler: h.packageUpload, csrfInBody: true},
 		{method: "GET", path: "/app/library/packages/:pkg", perm: app.PermBuiltInFeedView, handler: h.packagePage},
 		{method: "POST", path: "/app/library/packages/:pkg/versions/:vid/delete", perm: app.PermBuiltInFeedAdminister, handler: h.packageDelete},
 
