@@ -189,6 +189,11 @@ func TestCLIReleaseCreateAndDeployWait(t *testing.T) {
 	key := apiKeyFor(t, p.URL)
 	setupProject(t, p.URL, key, "Dev", "Hello", `echo "hello from #{Octopus.Environment.Name} #{Octopus.Release.Number}"`)
 	api(t, p.URL, key, "POST", "/api/Spaces-1/environments", map[string]any{"Name": "Test"}, nil, http.StatusCreated)
+	// One lifecycle phase with every environment: deploy anywhere, in any order.
+	var lc map[string]any
+	api(t, p.URL, key, "GET", "/api/Spaces-1/lifecycles/Lifecycles-1", nil, &lc, http.StatusOK)
+	lc["Phases"] = []map[string]any{{"Name": "Anywhere"}}
+	api(t, p.URL, key, "PUT", "/api/Spaces-1/lifecycles/Lifecycles-1", lc, nil, http.StatusOK)
 
 	cli := func(env []string, args ...string) (int, string, string) {
 		cmd := exec.Command(binary, args...)

@@ -155,6 +155,9 @@ type DeploymentService interface {
 	// Deploy is the CI path (deployments/create/untenanted/v1): one
 	// deployment per environment, all validated before any is created.
 	Deploy(ctx context.Context, req DeployRequest) ([]*Deployment, error)
+	// Progression is where rel stands in its lifecycle: the phases and
+	// the environments it may be deployed to now.
+	Progression(ctx context.Context, rel *Release) (*Progression, error)
 }
 
 // DeployRequest is POST /api/{space}/deployments/create/untenanted/v1 by

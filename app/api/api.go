@@ -154,6 +154,8 @@ func (h *Handler) routes() []route {
 		{method: "POST", path: "/releases/:id/snapshot-variables", spaced: true, handler: h.snapshotReleaseVariables, perm: app.PermReleaseCreate},
 		{method: "DELETE", path: "/releases/:id", spaced: true, handler: h.deleteRelease, perm: app.PermReleaseDelete},
 		{method: "GET", path: "/releases/:id/deployments", spaced: true, handler: h.releaseDeployments, perm: app.PermDeploymentView},
+		{method: "GET", path: "/releases/:id/deployments/template", spaced: true, handler: h.releaseDeploymentTemplate, perm: app.PermDeploymentView},
+		{method: "GET", path: "/releases/:id/progression", spaced: true, handler: h.releaseProgression, perm: app.PermReleaseView},
 		{method: "GET", path: "/deployments", spaced: true, handler: h.listDeployments, perm: app.PermDeploymentView},
 		{method: "POST", path: "/deployments", spaced: true, handler: h.createDeployment, perm: app.PermDeploymentCreate},
 		{method: "POST", path: "/deployments/create/untenanted/v1", spaced: true, handler: h.createDeploymentUntenantedV1, perm: app.PermDeploymentCreate},

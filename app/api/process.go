@@ -123,8 +123,8 @@ func stepsDTO(steps []app.Step) []StepResource {
 		for _, a := range s.Actions {
 			ar := ActionResource{Id: a.ID, Name: a.Name, Slug: app.Slugify(a.Name), ActionType: a.ActionType,
 				IsDisabled: a.IsDisabled, IsRequired: a.IsRequired, CanBeUsedForProjectVersioning: a.ActionType == app.ActionTypePackage,
-				Environments: orList(a.Environments), ExcludedEnvironments: orList(a.ExcludedEnvironments),
-				Channels: orList(a.Channels), TenantTags: orList(a.TenantTags), Packages: []PackageReferenceResource{},
+				Environments: orEmptyList(a.Environments), ExcludedEnvironments: orEmptyList(a.ExcludedEnvironments),
+				Channels: orEmptyList(a.Channels), TenantTags: orEmptyList(a.TenantTags), Packages: []PackageReferenceResource{},
 				Properties: orMap(a.Properties)}
 			for _, p := range a.Packages {
 				ar.Packages = append(ar.Packages, PackageReferenceResource{Id: p.ID, Name: p.Name, PackageId: p.PackageID,
@@ -135,13 +135,6 @@ func stepsDTO(steps []app.Step) []StepResource {
 		out = append(out, sr)
 	}
 	return out
-}
-
-func orList(l []string) []string {
-	if l == nil {
-		return []string{}
-	}
-	return l
 }
 
 func orMap(m map[string]string) map[string]string {

@@ -331,6 +331,8 @@ func PreviewCandidateDTO(c app.Candidate) PreviewCandidateResource {
 		SetId: c.SetID, IsLibrary: c.Library}
 }
 
+// orEmptyList makes a nil list encode as [] rather than null, as Octopus
+// clients expect.
 func orEmptyList(s []string) []string {
 	if s == nil {
 		return []string{}

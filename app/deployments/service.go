@@ -26,6 +26,11 @@ type Service struct {
 	Projects     app.ProjectService
 	Environments app.EnvironmentService
 	Machines     app.MachineService
+	Lifecycles   app.LifecycleService
+	Channels     app.ChannelService
+	Tasks        interface {
+		FindTaskByID(ctx context.Context, id string) (*app.Task, error)
+	}
 	// Wake asks the task engine for a scheduling pass; nil = rely on its poll.
 	Wake func()
 }
@@ -75,6 +80,14 @@ func (s *Service) prepare(ctx context.Context, d *app.Deployment) (*prepared, er
 		return nil, err
 	}
 	d.ProjectID, d.ChannelID, d.EnvironmentID = rel.ProjectID, rel.ChannelID, env.ID
+	// The lifecycle decides where the release may go now.
+	prog, err := s.Progression(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	if err := prog.Check(env, rel.Version); err != nil {
+		return nil, err
+	}
 	// Skipped steps must exist and not be required: the planner's check.
 	pd := &deploy.Deployment{Release: rel, Environment: *env, Options: deploy.Options{SkipActions: d.SkipActions}}
 	if err := pd.Validate(); err != nil {

@@ -27,6 +27,9 @@ type Service struct {
 	Feed app.PackageVersionSource
 	// Now is the clock for date variables in templates; nil = time.Now.
 	Now func() time.Time
+	// Created, when set, is told of each release created (not of one that
+	// already existed): the lifecycle's automatic deployments start there.
+	Created func(ctx context.Context, rel *app.Release)
 }
 
 // Request asks for a release. Project is an ID, slug or name.
@@ -98,6 +101,9 @@ func (s *Service) Create(ctx context.Context, req Request) (rel *app.Release, ex
 			ReleaseNotes: req.ReleaseNotes, SelectedPackages: pkgs}
 		err = s.Releases.CreateRelease(ctx, rel)
 		if err == nil {
+			if s.Created != nil {
+				s.Created(ctx, rel)
+			}
 			return rel, false, nil
 		}
 		if app.ErrorCode(err) != app.ECONFLICT {

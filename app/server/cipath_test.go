@@ -16,6 +16,7 @@ func TestCIPathContract(t *testing.T) {
 	c := adminClient(t, s)
 	createEnvironment(t, c, "Dev")
 	createEnvironment(t, c, "Test")
+	deployAnywhere(t, c) // the CLI deploys to both environments in one request
 	projectWith(t, c, "Acme Web", []any{runOnServer("Say", `echo "deploying #{Octopus.Release.Number} to #{Octopus.Environment.Name}"`),
 		runOnServer("Wait", `if [ "#{Octopus.Environment.Name}" = Test ]; then echo waiting; sleep 600; fi`)}, nil)
 

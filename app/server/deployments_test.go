@@ -81,6 +81,17 @@ func createEnvironment(t *testing.T, c *client, name string) resource {
 	return e
 }
 
+// deployAnywhere gives the Default Lifecycle one phase that takes every
+// environment, so that a release may go anywhere in any order (tests that
+// are not about lifecycles deploy to several environments at once).
+func deployAnywhere(t *testing.T, c *client) {
+	t.Helper()
+	var lc map[string]any
+	c.must("GET", "/api/Spaces-1/lifecycles/Lifecycles-1", nil, http.StatusOK, &lc)
+	lc["Phases"] = []map[string]any{{"Name": "Anywhere"}}
+	c.must("PUT", "/api/Spaces-1/lifecycles/Lifecycles-1", lc, http.StatusOK, nil)
+}
+
 func createCloudTarget(t *testing.T, c *client, name string, roles []string, envIDs ...string) resource {
 	t.Helper()
 	var m resource
@@ -196,6 +207,7 @@ func TestDeploymentEndToEnd(t *testing.T) {
 	c := adminClient(t, s)
 	dev := createEnvironment(t, c, "Dev")
 	test := createEnvironment(t, c, "Test")
+	deployAnywhere(t, c) // both environments in one request
 	for _, n := range []string{"region-a", "region-b"} {
 		createCloudTarget(t, c, n, []string{"web"}, dev.Id, test.Id)
 	}

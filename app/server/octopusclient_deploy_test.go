@@ -20,6 +20,7 @@ func TestOctopusGoClientDeployments(t *testing.T) {
 	c := adminClient(t, s)
 	createEnvironment(t, c, "Dev")
 	createEnvironment(t, c, "Test")
+	deployAnywhere(t, c) // both environments in one request
 	projectWith(t, c, "Shop", []any{manualStep("Approve", "ok?"), runOnServer("Hello", `echo "hello #{Octopus.Environment.Name}"`)}, nil)
 	releaseV1(t, c, "Shop", "1.0.0")
 	_, key := newClient(t, s).login(adminUser, adminPassword).newAPIKey("go-octopusdeploy")

@@ -316,5 +316,6 @@ func (s *Server) installationID() (string, error) {
 
 // releaseService builds the release creator over the store.
 func (s *Server) releaseService() *releases.Service {
-	return &releases.Service{Projects: s.DB, Channels: s.DB, Processes: s.DB, Releases: s.DB, Feed: s.PackageVersions}
+	return &releases.Service{Projects: s.DB, Channels: s.DB, Processes: s.DB, Releases: s.DB, Feed: s.PackageVersions,
+		Created: s.releaseCreated}
 }

@@ -33,9 +33,9 @@ func (s *Server) openTasks(ctx context.Context) error {
 	s.Interruptions = &deployments.Interruptions{Store: s.DB}
 	executors := map[string]tasks.Executor{app.TaskNameDeploy: s.deployExecutor()}
 	maps.Copy(executors, s.TaskExecutors)
-	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: executors, Logger: s.log})
+	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: executors, Logger: s.log, OnComplete: s.taskCompleted})
 	s.Deployments = &deployments.Service{Store: s.DB, Releases: s.DB, Projects: s.DB, Environments: s.DB,
-		Machines: s.DB, Wake: s.Tasks.Wake}
+		Machines: s.DB, Lifecycles: s.DB, Channels: s.DB, Tasks: s.DB, Wake: s.Tasks.Wake}
 	// Workspaces a crash left behind: nothing runs yet, so none is in use.
 	if err := os.RemoveAll(filepath.Join(s.DataDir, "work")); err != nil {
 		s.log.Warn("remove old work directories", "err", err)
@@ -44,6 +44,30 @@ func (s *Server) openTasks(ctx context.Context) error {
 		return err
 	}
 	return s.closeOrphanedInterruptions(ctx)
+}
+
+// taskCompleted deploys a release on to the automatic environments of the
+// lifecycle phases its successful deployment opened.
+func (s *Server) taskCompleted(t *app.Task) {
+	deps, err := s.Deployments.AutoDeployAfter(context.Background(), t)
+	for _, d := range deps {
+		s.log.Info("automatic deployment queued", "deployment", d.ID, "task", d.TaskID, "after", t.ID)
+	}
+	if err != nil {
+		s.log.Error("automatic deployment", "after", t.ID, "err", err)
+	}
+}
+
+// releaseCreated deploys a new release to the automatic environments of
+// its lifecycle's first phase.
+func (s *Server) releaseCreated(ctx context.Context, rel *app.Release) {
+	deps, err := s.Deployments.AutoDeploy(ctx, rel)
+	for _, d := range deps {
+		s.log.Info("automatic deployment queued", "deployment", d.ID, "task", d.TaskID, "release", rel.ID)
+	}
+	if err != nil {
+		s.log.Error("automatic deployment", "release", rel.ID, "err", err)
+	}
 }
 
 // closeOrphanedInterruptions ends interruptions still pending for tasks

@@ -89,6 +89,11 @@ type Options struct {
 	PollInterval time.Duration
 	// ShutdownGrace is how long Close waits for executors to return; 0 means 10 s.
 	ShutdownGrace time.Duration
+	// OnComplete, when set, is told of each task whose executor finished,
+	// once its final state is stored (a deployment's success may deploy
+	// the release on to its lifecycle's next automatic environments). It
+	// runs on the task's goroutine; it must not block for long.
+	OnComplete func(t *app.Task)
 }
 
 // DefaultCap is Octopus's default task cap per node.
@@ -112,6 +117,8 @@ type Engine struct {
 	poll      time.Duration
 	grace     time.Duration
 	hub       *hub
+	// onComplete is Options.OnComplete.
+	onComplete func(t *app.Task)
 
 	mu       sync.Mutex
 	runs     map[string]*run
@@ -155,7 +162,7 @@ func New(store Store, opts Options) *Engine {
 		ex[k] = v
 	}
 	return &Engine{store: store, executors: ex, cap: opts.Cap, log: opts.Logger.With("component", "tasks"),
-		poll: opts.PollInterval, grace: opts.ShutdownGrace, hub: newHub(), runs: map[string]*run{},
+		poll: opts.PollInterval, grace: opts.ShutdownGrace, hub: newHub(), onComplete: opts.OnComplete, runs: map[string]*run{},
 		tags: map[string]string{}, changed: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
@@ -493,7 +500,7 @@ func (e *Engine) execute(r *run) {
 	r.cancel(nil)
 
 	e.mu.Lock()
-	_, uerr := e.store.UpdateTask(context.Background(), r.task.ID, func(t *app.Task) error {
+	done, uerr := e.store.UpdateTask(context.Background(), r.task.ID, func(t *app.Task) error {
 		if t.State == app.TaskCancelling && final.State == app.TaskSuccess {
 			// Cancelled after the executor returned but before we got here:
 			// the user asked, and Cancelling may only end Canceled or Failed.
@@ -519,6 +526,9 @@ func (e *Engine) execute(r *run) {
 	e.changed = make(chan struct{})
 	e.mu.Unlock()
 	e.hub.end(r.task.ID)
+	if uerr == nil && e.onComplete != nil {
+		e.onComplete(done)
+	}
 	e.poke()
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -135,8 +136,15 @@ func (h *Handler) deployForm(ctx context.Context, rel *app.Release, chosen url.V
 		}
 		return false
 	}
+	prog, err := h.Deployments.Progression(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
 	f := &views.DeployForm{}
 	for _, e := range envs {
+		if !prog.Allows(e.ID) {
+			continue // the lifecycle has not opened it to this release
+		}
 		f.Environments = append(f.Environments, ui.Option{Value: e.ID, Label: e.Name, Selected: has("environment", e.ID)})
 	}
 	for _, m := range machines {
@@ -190,7 +198,47 @@ func (h *Handler) renderRelease(c *fiber.Ctx, status int, chosen url.Values, pro
 		form.Problem = problem
 	}
 	page.Deployments = views.ReleaseDeploymentsSection{Release: rel, Cells: cells[rel.ID], Form: form}
+	if page.Deployments.Lifecycle, err = h.lifecycleView(ctx, rel); err != nil {
+		return err
+	}
 	return render(c, status, views.Release(page))
+}
+
+// lifecycleView shows where rel stands in its lifecycle.
+func (h *Handler) lifecycleView(ctx context.Context, rel *app.Release) (*views.LifecycleView, error) {
+	if h.Deployments == nil || !app.PrincipalFrom(ctx).Can(app.PermDeploymentView) {
+		return nil, nil
+	}
+	prog, err := h.Deployments.Progression(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	envs, _, err := h.Environments.FindEnvironments(ctx, app.Filter{SpaceID: spaceID})
+	if err != nil {
+		return nil, err
+	}
+	name := map[string]string{}
+	for _, e := range envs {
+		name[e.ID] = e.Name
+	}
+	v := &views.LifecycleView{Name: prog.LifecycleName}
+	for _, ph := range prog.Phases {
+		pv := views.PhaseView{Name: ph.Name, Progress: ph.Progress}
+		switch n, all := ph.Required(), len(ph.Environments()); {
+		case ph.IsOptionalPhase:
+			pv.Rule = "Optional phase"
+		case n < all:
+			pv.Rule = fmt.Sprintf("At least %d of %d must complete", n, all)
+		default:
+			pv.Rule = "All must complete"
+		}
+		for _, id := range ph.Environments() {
+			pv.Environments = append(pv.Environments, views.PhaseEnvironment{Name: name[id],
+				Automatic: app.ContainsFold(ph.AutomaticDeploymentTargets, id), Succeeded: app.ContainsFold(ph.Succeeded, id)})
+		}
+		v.Phases = append(v.Phases, pv)
+	}
+	return v, nil
 }
 
 // deploy creates a deployment of the release from the form and shows its task.
