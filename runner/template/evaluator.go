@@ -13,17 +13,24 @@ import (
 // a *LimitError or a *FilterError. Unresolved tokens and parse errors are
 // reported in the Result, as Octostache does.
 func Evaluate(template string, vars *Variables, opts Options) (res Result, err error) {
+	return evaluate(template, vars, opts, false)
+}
+
+// evaluate is Evaluate; slow turns the parser's and evaluator's fast paths
+// off, so that tests can check that they change nothing.
+func evaluate(template string, vars *Variables, opts Options, slow bool) (res Result, err error) {
 	// Defence in depth: Evaluate must never panic, whatever the input.
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = Result{}, fmt.Errorf("template: internal error: %v", r)
 		}
 	}()
-	nodes, perr := parseTemplate(template, !opts.ContinueOnParseError)
+	nodes, perr := parseTemplateWith(template, !opts.ContinueOnParseError, slow)
 	if perr != nil {
 		return Result{Output: template, ParseError: perr.(*ParseError)}, nil
 	}
 	e := newEvaluator(vars, opts)
+	e.slow = slow
 	root := &context{b: e.root}
 	var out strings.Builder
 	out.Grow(len(template))
@@ -71,6 +78,9 @@ type evaluator struct {
 	written int
 
 	cache *filterCache
+
+	// slow disables the fast paths; tests compare the two.
+	slow bool
 }
 
 const maxCachedEntries = 4096
@@ -183,6 +193,11 @@ func (e *evaluator) nodes(ctx *context, nodes []node, out *strings.Builder, rep 
 }
 
 func (e *evaluator) substitution(ctx *context, t *substNode, out *strings.Builder, rep *report) error {
+	if sym, ok := t.expr.(*symbolExpr); ok && sym.plain && !e.slow {
+		if v, ok := e.lookupPlain(ctx, sym); ok {
+			return e.write(out, v)
+		}
+	}
 	v, err := e.value(ctx, t.expr, rep)
 	if err != nil {
 		return err
@@ -496,6 +511,58 @@ func (e *evaluator) stepInto(ctx *context, val *binding, st step) (*binding, boo
 		return n, true, nil
 	}
 	return e.jsonStep(ctx, val, st.text)
+}
+
+// lookupPlain is walk's fast path for a symbol of plain names whose value
+// holds no template, the commonest binding: it finds the value with map
+// lookups only, in this scope or an enclosing one, without the bookkeeping
+// walk does for values that are evaluated further. It gives up (ok=false,
+// nothing changed) whenever walk would do anything else: a step that could
+// go into JSON, a value that is a template or a container, a symbol being
+// resolved already (a cycle), or a depth or step limit that walk would hit;
+// walk then takes over and returns the same result it always would.
+func (e *evaluator) lookupPlain(ctx *context, sym *symbolExpr) (string, bool) {
+	key := sym.foldedKey()
+	for a := ctx; a != nil; a = a.parent {
+		for _, s := range a.stack {
+			if s.foldedKey() == key {
+				return "", false
+			}
+		}
+	}
+	levels := 0
+	for a := ctx; a != nil; a = a.parent {
+		// walk enters one level and takes one step per scope it tries.
+		levels++
+		if e.depth+levels > e.limits.MaxDepth || e.steps+levels > e.limits.MaxSteps {
+			return "", false
+		}
+		val := a.b
+		found := true
+		for _, st := range sym.steps {
+			next, ok := val.children.getFolded(st.folded())
+			if !ok {
+				if val.item != nil {
+					return "", false // walk would look into JSON
+				}
+				found = false
+				break
+			}
+			val = next
+		}
+		if !found {
+			continue
+		}
+		if val.item == nil {
+			return "", false
+		}
+		if e.templateOf(val) != nil {
+			return "", false
+		}
+		e.steps += levels
+		return *val.item, true
+	}
+	return "", false
 }
 
 // resolveIndexers returns a copy of sym whose [#{…}] indexers are replaced by

@@ -1,0 +1,90 @@
+package template
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// The parser and the evaluator have fast paths for the commonest tokens
+// (plain bindings). They must never change a result: these tests evaluate
+// the same input with and without them and compare everything.
+
+// agree evaluates tmpl both ways and returns a description of any difference.
+func agree(tmpl string, vars *Variables, opts Options) string {
+	fast, fastErr := evaluate(tmpl, vars, opts, false)
+	slow, slowErr := evaluate(tmpl, vars, opts, true)
+	if fmt.Sprint(fastErr) != fmt.Sprint(slowErr) {
+		return fmt.Sprintf("errors differ:\nfast %v\nslow %v", fastErr, slowErr)
+	}
+	if !reflect.DeepEqual(fast, slow) {
+		return fmt.Sprintf("results differ:\nfast %#v\nslow %#v", fast, slow)
+	}
+	return ""
+}
+
+func TestFastPathsAgreeOnConformance(t *testing.T) {
+	for _, c := range loadConformance(t) {
+		opts := Options{
+			ContinueOnParseError: c.HaltOnError != nil && !*c.HaltOnError,
+			Location:             time.UTC,
+			Now:                  func() time.Time { return time.Date(2030, 5, 22, 9, 5, 0, 0, time.UTC) },
+		}
+		if d := agree(c.Template, caseVariables(c), opts); d != "" {
+			t.Errorf("%s: %s", c.Name, d)
+		}
+	}
+}
+
+func TestFastPathsAgree(t *testing.T) {
+	vars := VariablesFrom(
+		"Name", "World", "name.first", "Ada", "Lower", "x", "Upper", "#{Name}",
+		"Json", `{"a": {"b": 1}}`, "Self", "#{Self}", "Dots.In.Name", "d",
+		"List", "a,b", "Container.Child", "c", "Idx[k]", "v",
+	)
+	tmpls := []string{
+		"#{Name} #{NAME} #{name} #{Name.First} #{name.first} #{Lower} #{Upper}",
+		"#{Json.a.b} #{Json.a} #{Missing} #{Missing.Too} #{Container} #{Container.Child}",
+		"#{Self}", "a #{Name} b #{Self}", "#{Dots.In.Name} #{Dots..In} #{.Dots} #{Dots.}",
+		"#{each x in List}#{x}#{Name}#{x.y}#{Octopus.Template.Each.Index}#{/each}",
+		"#{each Name in List}#{Name}#{/each}", "#{if Name}#{Name}#{else}#{Lower}#{/if}",
+		"#{Idx} #{Idx[k]} #{Idx.k} ##{Name} ###{Name} #{if} #{else} #{calc} #{each}",
+		"#{Name | ToUpper} #{Name|Replace #{Lower} y} #{ Name } #{Name }",
+		"#{a-b:c/d~e(f)@g} #{Ünï} #{Name", "#{Name}}", "#{/if}", "#{Name} #{if x}",
+	}
+	for _, tmpl := range tmpls {
+		for _, cont := range []bool{false, true} {
+			for _, lim := range []Limits{{}, {MaxDepth: 1}, {MaxDepth: 2}, {MaxSteps: 3}, {MaxSteps: 7}, {MaxOutputBytes: 10}} {
+				if d := agree(tmpl, vars, Options{ContinueOnParseError: cont, Limits: lim}); d != "" {
+					t.Errorf("%q (continue %v, limits %+v): %s", tmpl, cont, lim, d)
+				}
+			}
+		}
+	}
+	octo, bvars, _, _, _ := benchTemplates(t)
+	if d := agree(octo, bvars, Options{}); d != "" {
+		t.Errorf("benchmark template: %s", d)
+	}
+}
+
+// FuzzFastPathsAgree checks the fast paths against the general code on
+// any input.
+func FuzzFastPathsAgree(f *testing.F) {
+	f.Add("#{Foo} #{Foo.Bar} #{foo}", "Foo", "#{Bar}")
+	f.Add("#{A.B}#{each x in L}#{x}#{A}#{/each}", "A.B", "v")
+	f.Add("#{Self}", "Self", "#{Self}")
+	f.Add("#{J.a}", "J", `{"a": 1}`)
+	clock := time.Date(2030, 5, 22, 9, 5, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, tmpl, name, value string) {
+		vars := VariablesFrom(name, value, "Other", tmpl, name+".Y", value, "L", "a,"+name)
+		for _, cont := range []bool{false, true} {
+			for _, lim := range []Limits{{MaxDepth: 64, MaxOutputBytes: 1 << 20, MaxSteps: 100_000}, {MaxDepth: 3, MaxSteps: 20, MaxOutputBytes: 64}} {
+				opts := Options{ContinueOnParseError: cont, Now: func() time.Time { return clock }, Location: time.UTC, Limits: lim}
+				if d := agree(tmpl, vars, opts); d != "" {
+					t.Fatal(d)
+				}
+			}
+		}
+	})
+}
