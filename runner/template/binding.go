@@ -1,6 +1,7 @@
 package template
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -9,13 +10,33 @@ import (
 // indexer steps in indexable: Octostache keeps them apart, so X.a and X[a]
 // are different nodes.
 type binding struct {
-	item      *string // nil: the node has no value of its own (a container)
+	// item is the node's value; nil: the node has no value of its own (a
+	// container). A value is replaced by pointing item elsewhere, never by
+	// writing through it: other nodes may share the pointer.
+	item *string
+	// value is where item points for nodes made by leaf and setValue, so
+	// that reading a value touches no other memory.
+	value string
+	// plain is set when item is known to hold no "#{" (so is no template);
+	// false means "not known" and templateOf decides.
+	plain     bool
+	cache     *valueCache
 	children  orderedBindings
 	indexable orderedBindings
-	cache     *valueCache
 }
 
-func leaf(s string) *binding { return &binding{item: &s} }
+func leaf(s string) *binding {
+	b := &binding{}
+	b.setValue(s)
+	return b
+}
+
+// setValue gives b the value s.
+func (b *binding) setValue(s string) {
+	b.value = s
+	b.item = &b.value
+	b.plain = !strings.Contains(s, "#{")
+}
 
 // valueCache remembers work done on a node's value: whether it is a
 // template and its parse, the node as a plain evaluated value, and its JSON
@@ -50,7 +71,14 @@ func (b *binding) values() *valueCache {
 type orderedBindings struct {
 	keys  []string
 	nodes []*binding
-	pos   map[string]int
+	pos   map[string]bindingPos
+}
+
+// bindingPos is where a name is in an orderedBindings, and its node, so a
+// lookup reads the map only.
+type bindingPos struct {
+	i    int
+	node *binding
 }
 
 func (o *orderedBindings) get(name string) (*binding, bool) {
@@ -62,23 +90,21 @@ func (o *orderedBindings) getFolded(key string) (*binding, bool) {
 	if o.pos == nil {
 		return nil, false
 	}
-	i, ok := o.pos[key]
-	if !ok {
-		return nil, false
-	}
-	return o.nodes[i], true
+	p, ok := o.pos[key]
+	return p.node, ok
 }
 
 func (o *orderedBindings) put(name string, b *binding) {
 	if o.pos == nil {
-		o.pos = map[string]int{}
+		o.pos = map[string]bindingPos{}
 	}
 	k := foldKey(name)
-	if i, ok := o.pos[k]; ok {
-		o.nodes[i] = b
+	if p, ok := o.pos[k]; ok {
+		o.nodes[p.i] = b
+		o.pos[k] = bindingPos{p.i, b}
 		return
 	}
-	o.pos[k] = len(o.nodes)
+	o.pos[k] = bindingPos{len(o.nodes), b}
 	o.keys = append(o.keys, name)
 	o.nodes = append(o.nodes, b)
 }
@@ -142,6 +168,5 @@ func addPath(root *binding, steps []step, value string) {
 		}
 		cur = next
 	}
-	v := value
-	cur.item = &v
+	cur.setValue(value)
 }

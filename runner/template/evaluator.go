@@ -25,18 +25,28 @@ func evaluate(template string, vars *Variables, opts Options, slow bool) (res Re
 			res, err = Result{}, fmt.Errorf("template: internal error: %v", r)
 		}
 	}()
-	nodes, perr := parseTemplateWith(template, !opts.ContinueOnParseError, slow)
-	if perr != nil {
-		return Result{Output: template, ParseError: perr.(*ParseError)}, nil
-	}
 	e := newEvaluator(vars, opts)
 	e.slow = slow
 	root := &context{b: e.root}
 	var out strings.Builder
 	out.Grow(len(template))
 	rep := &report{}
-	if err := e.nodes(root, nodes, &out, rep); err != nil {
-		return Result{}, err
+	if !opts.ContinueOnParseError && !slow {
+		perr, err := e.stream(newParser(template), root, &out, rep)
+		if perr != nil {
+			return Result{Output: template, ParseError: perr}, nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+	} else {
+		nodes, perr := parseTemplateWith(template, !opts.ContinueOnParseError, slow)
+		if perr != nil {
+			return Result{Output: template, ParseError: perr.(*ParseError)}, nil
+		}
+		if err := e.nodes(root, nodes, &out, rep); err != nil {
+			return Result{}, err
+		}
 	}
 	res = Result{Unresolved: rep.missing, Null: rep.null}
 	if !rep.null {
@@ -81,6 +91,8 @@ type evaluator struct {
 
 	// slow disables the fast paths; tests compare the two.
 	slow bool
+	// fold is scratch space for folding names (see childFolded).
+	fold []byte
 }
 
 const maxCachedEntries = 4096
@@ -169,25 +181,29 @@ func (e *evaluator) leave() { e.depth-- }
 // nodes renders a token sequence into out.
 func (e *evaluator) nodes(ctx *context, nodes []node, out *strings.Builder, rep *report) error {
 	for _, n := range nodes {
-		if err := e.step(); err != nil {
+		if err := e.node(ctx, n, out, rep); err != nil {
 			return err
 		}
-		var err error
-		switch t := n.(type) {
-		case *textNode:
-			err = e.write(out, t.text)
-		case *substNode:
-			err = e.substitution(ctx, t, out, rep)
-		case *condNode:
-			err = e.conditional(ctx, t, out, rep)
-		case *eachNode:
-			err = e.each(ctx, t, out, rep)
-		case *calcNode:
-			err = e.calculation(ctx, t, out, rep)
-		}
-		if err != nil {
-			return err
-		}
+	}
+	return nil
+}
+
+// node renders one token into out.
+func (e *evaluator) node(ctx *context, n node, out *strings.Builder, rep *report) error {
+	if err := e.step(); err != nil {
+		return err
+	}
+	switch t := n.(type) {
+	case *textNode:
+		return e.write(out, t.text)
+	case *substNode:
+		return e.substitution(ctx, t, out, rep)
+	case *condNode:
+		return e.conditional(ctx, t, out, rep)
+	case *eachNode:
+		return e.each(ctx, t, out, rep)
+	case *calcNode:
+		return e.calculation(ctx, t, out, rep)
 	}
 	return nil
 }
@@ -556,7 +572,7 @@ func (e *evaluator) lookupPlain(ctx *context, sym *symbolExpr) (string, bool) {
 		if val.item == nil {
 			return "", false
 		}
-		if e.templateOf(val) != nil {
+		if !val.plain && e.templateOf(val) != nil {
 			return "", false
 		}
 		e.steps += levels

@@ -249,16 +249,27 @@ func (p *parser) sequence(pos int, mode bodyMode) ([]node, int) {
 // tagToken parses a token starting with "#{": the alternatives are tried in
 // the upstream order conditional, calc, each, substitution.
 func (p *parser) tagToken(pos int) (node, int, bool) {
-	if p.has(pos, "#{/") || p.depth >= maxParseDepth {
+	if !p.startTag(pos) {
 		return nil, pos, false
+	}
+	return p.tagBody(pos)
+}
+
+// startTag is what tagToken checks and counts before it tries any
+// alternative; false means the token fails.
+func (p *parser) startTag(pos int) bool {
+	if p.has(pos, "#{/") || p.depth >= maxParseDepth {
+		return false
 	}
 	p.work++
 	if p.work > p.maxWork {
 		p.exhausted = true
 	}
-	if p.exhausted {
-		return nil, pos, false
-	}
+	return !p.exhausted
+}
+
+// tagBody is tagToken after startTag.
+func (p *parser) tagBody(pos int) (node, int, bool) {
 	if n, np, ok := p.simpleSubstitution(pos); ok {
 		return n, np, true
 	}
@@ -291,20 +302,8 @@ func (p *parser) simpleSubstitution(pos int) (node, int, bool) {
 	}
 	src := p.src
 	start := pos + 2
-	dots := 0
-	q := start
-	for ; q < len(src); q++ {
-		c := src[q]
-		if isASCIIIdentByte(c) {
-			continue
-		}
-		if c == '.' && q > start && src[q-1] != '.' {
-			dots++
-			continue
-		}
-		break
-	}
-	if q == start || q >= len(src) || src[q] != '}' || src[q-1] == '.' {
+	q, dots, ok := simpleName(src, start)
+	if !ok {
 		return nil, pos, false
 	}
 	if len(p.simple) == 0 {
@@ -336,6 +335,29 @@ func (p *parser) simpleSubstitution(pos int) (node, int, bool) {
 	sym.key, sym.keyed, sym.plain = key, true, true
 	n.node.expr = sym
 	return &n.node, q + 1, true
+}
+
+// simpleName scans the name of a simple binding (see simpleSubstitution)
+// starting at start: ASCII identifier characters in non-empty runs separated
+// by single dots, followed by '}'. It returns the offset of the '}' and the
+// number of dots.
+func simpleName(src string, start int) (end, dots int, ok bool) {
+	q := start
+	for ; q < len(src); q++ {
+		c := src[q]
+		if isASCIIIdentByte(c) {
+			continue
+		}
+		if c == '.' && q > start && src[q-1] != '.' {
+			dots++
+			continue
+		}
+		break
+	}
+	if q == start || q >= len(src) || src[q] != '}' || src[q-1] == '.' {
+		return 0, 0, false
+	}
+	return q, dots, true
 }
 
 // isASCIIIdentByte reports whether c is an ASCII identifier character (see

@@ -1,0 +1,106 @@
+package template
+
+import "strings"
+
+// stream parses and evaluates a whole template in one pass, in
+// halt-on-error mode: each top-level token is evaluated as soon as it is
+// parsed, literal text goes straight from the source to out, and a plain
+// binding whose value is no template is looked up without building any node.
+//
+// The result is the one parseTemplate followed by nodes would give. A parse
+// error anywhere wins over everything: after an evaluation error, parsing
+// carries on (evaluating nothing more) to find out whether the template
+// parses at all. Steps are counted as nodes counts them (one for the token,
+// one for the lookup).
+func (e *evaluator) stream(p *parser, root *context, out *strings.Builder, rep *report) (*ParseError, error) {
+	src := p.src
+	pos := 0
+	var evalErr error
+	for pos < len(src) {
+		if p.has(pos, "#{") {
+			if !p.startTag(pos) {
+				break
+			}
+			if evalErr == nil {
+				if np, ok := e.streamBinding(root, src, pos, out, &evalErr); ok {
+					pos = np
+					continue
+				}
+			}
+			n, np, ok := p.tagBody(pos)
+			if !ok {
+				break
+			}
+			if evalErr == nil {
+				evalErr = e.node(root, n, out, rep)
+			}
+			pos = np
+			continue
+		}
+		text, np := p.text(pos)
+		if text != "" && evalErr == nil {
+			if evalErr = e.step(); evalErr == nil {
+				evalErr = e.write(out, text)
+			}
+		}
+		pos = np
+	}
+	if p.exhausted || pos < len(src) {
+		return p.errorAt(pos), nil
+	}
+	return nil, evalErr
+}
+
+// streamBinding handles the token at pos when it is a plain binding (see
+// simpleName) found in the root scope with a value that is no template, as
+// substitution and lookupPlain would: ok=false leaves the token, untouched,
+// to the general code. A limit error from writing is stored in *evalErr.
+func (e *evaluator) streamBinding(root *context, src string, pos int, out *strings.Builder, evalErr *error) (int, bool) {
+	end, _, ok := simpleName(src, pos+2)
+	if !ok || len(root.stack) > 0 || root.parent != nil ||
+		e.steps+2 > e.limits.MaxSteps || e.depth+1 > e.limits.MaxDepth {
+		return 0, false
+	}
+	val := root.b
+	name := src[pos+2 : end]
+	for {
+		seg := name
+		dot := strings.IndexByte(name, '.')
+		if dot >= 0 {
+			seg, name = name[:dot], name[dot+1:]
+		}
+		next, found := e.childFolded(val, seg)
+		if !found {
+			return 0, false // missing, or walk would look into JSON
+		}
+		val = next
+		if dot < 0 {
+			break
+		}
+	}
+	if val.item == nil || !val.plain && e.templateOf(val) != nil {
+		return 0, false
+	}
+	e.steps += 2
+	*evalErr = e.write(out, *val.item)
+	return end + 1, true
+}
+
+// childFolded returns b's child named seg (ASCII), folding seg's case in a
+// buffer of the evaluator's rather than in a new string.
+func (e *evaluator) childFolded(b *binding, seg string) (*binding, bool) {
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; 'A' <= c && c <= 'Z' {
+			e.fold = append(e.fold[:0], seg...)
+			for j := i; j < len(e.fold); j++ {
+				if c := e.fold[j]; 'A' <= c && c <= 'Z' {
+					e.fold[j] = c + 'a' - 'A'
+				}
+			}
+			p, ok := b.children.pos[string(e.fold)]
+			return p.node, ok
+		}
+	}
+	p, ok := b.children.pos[seg]
+	return p.node, ok
+}
