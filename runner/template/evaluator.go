@@ -379,15 +379,24 @@ func (e *evaluator) each(ctx *context, t *eachNode, out *strings.Builder, rep *r
 		addPath(locals, path, "")
 		special[k] = lookupPath(locals, path)
 	}
+	// One allocation for all the index texts; every item points at its own.
+	indexes := make([]string, len(items))
+	// Walks leave a scope's stack as they found it, so one scope serves
+	// every iteration.
+	scope := &context{b: locals, parent: ctx}
 	for i, item := range items {
 		if err := e.step(); err != nil {
 			return err
 		}
-		for k, v := range [3]string{strconv.Itoa(i), boolText(i == 0), boolText(i == len(items)-1)} {
-			special[k].item, special[k].cache = &v, nil
+		indexes[i] = strconv.Itoa(i)
+		special[0].item = &indexes[i]
+		special[1].item = boolText(i == 0)
+		special[2].item = boolText(i == len(items)-1)
+		for _, b := range special {
+			b.plain, b.cache = true, nil
 		}
 		locals.children.put(t.variable, item)
-		if err := e.nodes(&context{b: locals, parent: ctx}, t.body, out, rep); err != nil {
+		if err := e.nodes(scope, t.body, out, rep); err != nil {
 			return err
 		}
 	}
@@ -407,11 +416,15 @@ func lookupPath(root *binding, steps []step) *binding {
 	return cur
 }
 
-func boolText(b bool) string {
+// trueText and falseText are the values of the boolean loop specials. A
+// value is never written through its item pointer, so every loop shares them.
+var trueText, falseText = "True", "False"
+
+func boolText(b bool) *string {
 	if b {
-		return "True"
+		return &trueText
 	}
-	return "False"
+	return &falseText
 }
 
 // items lists what #{each} iterates: indexed children in insertion order,
