@@ -111,16 +111,29 @@ func (o *orderedBindings) put(name string, b *binding) {
 
 func (o *orderedBindings) len() int { return len(o.nodes) }
 
-// tree returns the variable tree of vars, built once and shared by every
-// evaluation until the next Set.
-func (v *Variables) tree() *binding {
+// varTree is the variable tree of a Variables, shared by every evaluation
+// until the next Set, and the index of its plain names, built on first use.
+type varTree struct {
+	root      *binding
+	namesOnce sync.Once
+	names     *nameIndex
+}
+
+// nameIndex returns the tree's name index, building it on first use.
+func (t *varTree) nameIndex() *nameIndex {
+	t.namesOnce.Do(func() { t.names = buildNameIndex(t.root) })
+	return t.names
+}
+
+// tree returns the variable tree of vars.
+func (v *Variables) tree() *varTree {
 	if v == nil {
-		return buildTree(nil)
+		return &varTree{root: buildTree(nil)}
 	}
 	if t := v.cached.Load(); t != nil {
 		return t
 	}
-	t := buildTree(v)
+	t := &varTree{root: buildTree(v)}
 	if v.cached.CompareAndSwap(nil, t) {
 		return t
 	}

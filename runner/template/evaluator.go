@@ -29,7 +29,9 @@ func evaluate(template string, vars *Variables, opts Options, slow bool) (res Re
 	e.slow = slow
 	root := &context{b: e.root}
 	var out strings.Builder
-	out.Grow(len(template))
+	// Substituted values are often a little longer than their tokens; the
+	// slack saves copying the whole output to grow it at the end.
+	out.Grow(len(template) + len(template)/8)
 	rep := &report{}
 	if !opts.ContinueOnParseError && !slow {
 		perr, err := e.stream(newParser(template), root, &out, rep)
@@ -78,6 +80,7 @@ func IsTruthy(s string) bool {
 
 // evaluator holds the state of one Evaluate call.
 type evaluator struct {
+	tree     *varTree
 	root     *binding
 	limits   Limits
 	now      func() time.Time
@@ -99,12 +102,13 @@ const maxCachedEntries = 4096
 
 func newEvaluator(vars *Variables, opts Options) *evaluator {
 	e := &evaluator{
-		root:     vars.tree(),
+		tree:     vars.tree(),
 		limits:   opts.Limits.withDefaults(),
 		now:      opts.Now,
 		location: opts.Location,
 		cache:    newFilterCache(),
 	}
+	e.root = e.tree.root
 	if e.now == nil {
 		e.now = time.Now
 	}

@@ -3,6 +3,7 @@ package template
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,7 +54,7 @@ func TestFastPathsAgree(t *testing.T) {
 		"#{Name | ToUpper} #{Name|Replace #{Lower} y} #{ Name } #{Name }",
 		"#{a-b:c/d~e(f)@g} #{Ünï} #{Name", "#{Name}}", "#{/if}", "#{Name} #{if x}",
 	}
-	for _, tmpl := range tmpls {
+	for _, tmpl := range append(tmpls, padded(tmpls)...) {
 		for _, cont := range []bool{false, true} {
 			for _, lim := range []Limits{{}, {MaxDepth: 1}, {MaxDepth: 2}, {MaxSteps: 3}, {MaxSteps: 7}, {MaxOutputBytes: 10}} {
 				if d := agree(tmpl, vars, Options{ContinueOnParseError: cont, Limits: lim}); d != "" {
@@ -68,6 +69,47 @@ func TestFastPathsAgree(t *testing.T) {
 	}
 }
 
+// padded returns the templates behind enough plain text that their one-pass
+// evaluation uses the name index.
+func padded(tmpls []string) []string {
+	pad := strings.Repeat("-", indexMinTemplate)
+	out := make([]string, len(tmpls))
+	for i, t := range tmpls {
+		out[i] = pad + t
+	}
+	return out
+}
+
+func TestNameIndexAgreesWithTheTree(t *testing.T) {
+	long := strings.Repeat("N", maxIndexedName)
+	vars := VariablesFrom(
+		"A", "a", "a.B", "ab", "A.b.C", "#{A}", "Json", `{"x": 1}`, "Json.y", "y",
+		"Idx[k].Z", "z", long, "long", long[1:], "fits", "Ünï.Name", "u", "Kelvin", "k",
+		"Spaced Name.X", "s", "E", "",
+	)
+	names := vars.tree().nameIndex()
+	for _, name := range []string{"a", "A", "a.b", "A.B.C", "a.b.c", "json", "json.x", "json.y", "idx", "idx.k",
+		long, long[1:], "ünï.name", "kelvin", "KELVIN", "spaced name.x", "e", "missing", "a.missing"} {
+		b := vars.tree().root
+		for _, seg := range strings.Split(name, ".") {
+			if b, _ = b.children.get(seg); b == nil {
+				break
+			}
+		}
+		want, wantOK := "", b != nil && b.item != nil && b.plain
+		if wantOK {
+			want = *b.item
+		}
+		if len(foldKey(name)) > maxIndexedName || foldKey(name) != strings.ToLower(name) {
+			wantOK, want = false, "" // never looked up in the index
+		}
+		got, ok := names.lookup([]byte(foldKey(name)))
+		if got != want || ok != wantOK {
+			t.Errorf("%q: index has %q %v, tree %q %v", name, got, ok, want, wantOK)
+		}
+	}
+}
+
 // FuzzFastPathsAgree checks the fast paths against the general code on
 // any input.
 func FuzzFastPathsAgree(f *testing.F) {
@@ -78,11 +120,17 @@ func FuzzFastPathsAgree(f *testing.F) {
 	clock := time.Date(2030, 5, 22, 9, 5, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, tmpl, name, value string) {
 		vars := VariablesFrom(name, value, "Other", tmpl, name+".Y", value, "L", "a,"+name)
-		for _, cont := range []bool{false, true} {
-			for _, lim := range []Limits{{MaxDepth: 64, MaxOutputBytes: 1 << 20, MaxSteps: 100_000}, {MaxDepth: 3, MaxSteps: 20, MaxOutputBytes: 64}} {
-				opts := Options{ContinueOnParseError: cont, Now: func() time.Time { return clock }, Location: time.UTC, Limits: lim}
-				if d := agree(tmpl, vars, opts); d != "" {
-					t.Fatal(d)
+		for _, tmpl := range []string{tmpl, padded([]string{tmpl})[0]} {
+			for _, cont := range []bool{false, true} {
+				for _, lim := range []Limits{
+					{MaxDepth: 64, MaxOutputBytes: 1 << 20, MaxSteps: 100_000},
+					{MaxDepth: 3, MaxSteps: 20, MaxOutputBytes: 64},
+					{MaxDepth: 3, MaxSteps: 20, MaxOutputBytes: 64 << 10},
+				} {
+					opts := Options{ContinueOnParseError: cont, Now: func() time.Time { return clock }, Location: time.UTC, Limits: lim}
+					if d := agree(tmpl, vars, opts); d != "" {
+						t.Fatal(d)
+					}
 				}
 			}
 		}

@@ -16,13 +16,17 @@ func (e *evaluator) stream(p *parser, root *context, out *strings.Builder, rep *
 	src := p.src
 	pos := 0
 	var evalErr error
+	var names *nameIndex
+	if len(src) >= indexMinTemplate {
+		names = e.tree.nameIndex()
+	}
 	for pos < len(src) {
 		if p.has(pos, "#{") {
 			if !p.startTag(pos) {
 				break
 			}
 			if evalErr == nil {
-				if np, ok := e.streamBinding(root, src, pos, out, &evalErr); ok {
+				if np, ok := e.streamBinding(root, names, src, pos, out, &evalErr); ok {
 					pos = np
 					continue
 				}
@@ -55,14 +59,21 @@ func (e *evaluator) stream(p *parser, root *context, out *strings.Builder, rep *
 // simpleName) found in the root scope with a value that is no template, as
 // substitution and lookupPlain would: ok=false leaves the token, untouched,
 // to the general code. A limit error from writing is stored in *evalErr.
-func (e *evaluator) streamBinding(root *context, src string, pos int, out *strings.Builder, evalErr *error) (int, bool) {
+func (e *evaluator) streamBinding(root *context, names *nameIndex, src string, pos int, out *strings.Builder, evalErr *error) (int, bool) {
 	end, _, ok := simpleName(src, pos+2)
 	if !ok || len(root.stack) > 0 || root.parent != nil ||
 		e.steps+2 > e.limits.MaxSteps || e.depth+1 > e.limits.MaxDepth {
 		return 0, false
 	}
-	val := root.b
 	name := src[pos+2 : end]
+	if names != nil && len(name) <= maxIndexedName {
+		if v, ok := names.lookup(e.foldName(name)); ok {
+			e.steps += 2
+			*evalErr = e.write(out, v)
+			return end + 1, true
+		}
+	}
+	val := root.b
 	for {
 		seg := name
 		dot := strings.IndexByte(name, '.')
@@ -103,4 +114,16 @@ func (e *evaluator) childFolded(b *binding, seg string) (*binding, bool) {
 	}
 	p, ok := b.children.pos[seg]
 	return p.node, ok
+}
+
+// foldName returns name (ASCII) with its case folded, in the evaluator's
+// scratch buffer.
+func (e *evaluator) foldName(name string) []byte {
+	e.fold = append(e.fold[:0], name...)
+	for j, c := range e.fold {
+		if 'A' <= c && c <= 'Z' {
+			e.fold[j] = c + 'a' - 'A'
+		}
+	}
+	return e.fold
 }
