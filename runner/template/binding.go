@@ -55,6 +55,12 @@ type valueCache struct {
 	jsonDone atomic.Bool
 	json     *jsonValue
 	jsonOK   bool
+
+	// The value split on commas, as #{each} iterates it: leaves that are
+	// never written (each has its cache from the start).
+	commaOnce  sync.Once
+	commaDone  atomic.Bool
+	commaItems []*binding
 }
 
 // values returns b's cache. Nodes of the shared tree get theirs when the
@@ -67,12 +73,15 @@ func (b *binding) values() *valueCache {
 }
 
 // orderedBindings is a small case-insensitive map that remembers insertion
-// order.
+// order. Most nodes have a few children, which a scan finds faster than a
+// map (and without allocating one); a map is built past smallBindings.
 type orderedBindings struct {
-	keys  []string
-	nodes []*binding
-	pos   map[string]bindingPos
+	folded []string   // foldKey of each name, in insertion order
+	nodes  []*binding // parallel to folded
+	pos    map[string]bindingPos
 }
+
+const smallBindings = 8
 
 // bindingPos is where a name is in an orderedBindings, and its node, so a
 // lookup reads the map only.
@@ -87,26 +96,63 @@ func (o *orderedBindings) get(name string) (*binding, bool) {
 
 // getFolded is get for a name already passed through foldKey.
 func (o *orderedBindings) getFolded(key string) (*binding, bool) {
-	if o.pos == nil {
-		return nil, false
+	if i := o.index(key); i >= 0 {
+		return o.nodes[i], true
 	}
-	p, ok := o.pos[key]
-	return p.node, ok
+	return nil, false
+}
+
+// getFoldedBytes is getFolded for a key in a scratch buffer; it allocates
+// nothing.
+func (o *orderedBindings) getFoldedBytes(key []byte) (*binding, bool) {
+	if o.pos != nil {
+		p, ok := o.pos[string(key)]
+		return p.node, ok
+	}
+	for i, k := range o.folded {
+		if k == string(key) {
+			return o.nodes[i], true
+		}
+	}
+	return nil, false
+}
+
+// index returns the position of a folded name, or -1.
+func (o *orderedBindings) index(key string) int {
+	if o.pos != nil {
+		if p, ok := o.pos[key]; ok {
+			return p.i
+		}
+		return -1
+	}
+	for i, k := range o.folded {
+		if k == key {
+			return i
+		}
+	}
+	return -1
 }
 
 func (o *orderedBindings) put(name string, b *binding) {
-	if o.pos == nil {
-		o.pos = map[string]bindingPos{}
-	}
 	k := foldKey(name)
-	if p, ok := o.pos[k]; ok {
-		o.nodes[p.i] = b
-		o.pos[k] = bindingPos{p.i, b}
+	if i := o.index(k); i >= 0 {
+		o.nodes[i] = b
+		if o.pos != nil {
+			o.pos[k] = bindingPos{i, b}
+		}
 		return
 	}
-	o.pos[k] = bindingPos{len(o.nodes), b}
-	o.keys = append(o.keys, name)
+	o.folded = append(o.folded, k)
 	o.nodes = append(o.nodes, b)
+	switch {
+	case o.pos != nil:
+		o.pos[k] = bindingPos{len(o.nodes) - 1, b}
+	case len(o.nodes) > smallBindings:
+		o.pos = make(map[string]bindingPos, 2*len(o.nodes))
+		for i, k := range o.folded {
+			o.pos[k] = bindingPos{i, o.nodes[i]}
+		}
+	}
 }
 
 func (o *orderedBindings) len() int { return len(o.nodes) }

@@ -448,12 +448,28 @@ func (e *evaluator) items(ctx *context, coll *symbolExpr, rep *report) ([]*bindi
 	if items, ok := e.jsonItems(b); ok {
 		return items, nil
 	}
-	parts := strings.Split(*b.item, ",")
-	items := make([]*binding, len(parts))
-	for i, p := range parts {
-		items[i] = leaf(p)
+	return commaItems(b), nil
+}
+
+// commaItems returns b's value split on commas, as leaves shared by every
+// evaluation that iterates the same value (see valueCache).
+func commaItems(b *binding) []*binding {
+	c := b.values()
+	if !c.commaDone.Load() {
+		c.commaOnce.Do(func() {
+			defer c.commaDone.Store(true)
+			parts := strings.Split(*b.item, ",")
+			leaves := make([]binding, len(parts))
+			caches := make([]valueCache, len(parts))
+			c.commaItems = make([]*binding, len(parts))
+			for i, p := range parts {
+				leaves[i].setValue(p)
+				leaves[i].cache = &caches[i]
+				c.commaItems[i] = &leaves[i]
+			}
+		})
 	}
-	return items, nil
+	return c.commaItems
 }
 
 func (e *evaluator) calculation(ctx *context, t *calcNode, out *strings.Builder, rep *report) error {

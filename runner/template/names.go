@@ -41,7 +41,7 @@ func buildNameIndex(root *binding) *nameIndex {
 	path := make([]byte, 0, maxIndexedName)
 	var visit func(b *binding, path []byte)
 	visit = func(b *binding, path []byte) {
-		for key, p := range b.children.pos {
+		for i, key := range b.children.folded {
 			name := path
 			if len(name) > 0 {
 				name = append(name, '.')
@@ -50,10 +50,11 @@ func buildNameIndex(root *binding) *nameIndex {
 			if len(name) > maxIndexedName {
 				continue
 			}
-			if n := p.node; n.item != nil && n.plain {
+			n := b.children.nodes[i]
+			if n.item != nil && n.plain {
 				entries = append(entries, entry{string(name), *n.item})
 			}
-			visit(p.node, name)
+			visit(n, name)
 		}
 	}
 	visit(root, path)

@@ -108,12 +108,10 @@ func (e *evaluator) childFolded(b *binding, seg string) (*binding, bool) {
 					e.fold[j] = c + 'a' - 'A'
 				}
 			}
-			p, ok := b.children.pos[string(e.fold)]
-			return p.node, ok
+			return b.children.getFoldedBytes(e.fold)
 		}
 	}
-	p, ok := b.children.pos[seg]
-	return p.node, ok
+	return b.children.getFolded(seg)
 }
 
 // foldName returns name (ASCII) with its case folded, in the evaluator's
