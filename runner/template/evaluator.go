@@ -33,8 +33,8 @@ func evaluate(template string, vars *Variables, opts Options, slow bool) (res Re
 	// slack saves copying the whole output to grow it at the end.
 	out.Grow(len(template) + len(template)/8)
 	rep := &report{}
-	if !opts.ContinueOnParseError && !slow {
-		perr, err := e.stream(newParser(template), root, &out, rep)
+	if !slow {
+		perr, err := e.stream(newParser(template), !opts.ContinueOnParseError, root, &out, rep)
 		if perr != nil {
 			return Result{Output: template, ParseError: perr}, nil
 		}

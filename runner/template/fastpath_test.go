@@ -64,10 +64,17 @@ func TestFastPathsAgree(t *testing.T) {
 		"#{Idx} #{Idx[k]} #{Idx.k} ##{Name} ###{Name} #{if} #{else} #{calc} #{each}",
 		"#{Name | ToUpper} #{Name|Replace #{Lower} y} #{ Name } #{Name }",
 		"#{a-b:c/d~e(f)@g} #{Ünï} #{Name", "#{Name}}", "#{/if}", "#{Name} #{if x}",
+		// Without halt, a "#{" that does not parse is text, merged with
+		// the text around it.
+		"x#{ y}z#{/if}#{Name}#{ w}v#{", "#{##{Name}}#{", "#{#{#{Name}", "a#{/each}b#{Name}#{Name}c#{",
 	}
 	for _, tmpl := range append(tmpls, padded(tmpls)...) {
 		for _, cont := range []bool{false, true} {
-			for _, lim := range []Limits{{}, {MaxDepth: 1}, {MaxDepth: 2}, {MaxSteps: 3}, {MaxSteps: 7}, {MaxOutputBytes: 10}} {
+			lims := []Limits{{}, {MaxDepth: 1}, {MaxDepth: 2}, {MaxOutputBytes: 10}}
+			for steps := 1; steps <= 40; steps++ {
+				lims = append(lims, Limits{MaxSteps: steps})
+			}
+			for _, lim := range lims {
 				if d := agree(tmpl, vars, Options{ContinueOnParseError: cont, Limits: lim}); d != "" {
 					t.Errorf("%q (continue %v, limits %+v): %s", tmpl, cont, lim, d)
 				}

@@ -2,17 +2,19 @@ package template
 
 import "strings"
 
-// stream parses and evaluates a whole template in one pass, in
-// halt-on-error mode: each top-level token is evaluated as soon as it is
-// parsed, literal text goes straight from the source to out, and a plain
-// binding whose value is no template is looked up without building any node.
+// stream parses and evaluates a whole template in one pass: each top-level
+// token is evaluated as soon as it is parsed, literal text goes straight
+// from the source to out, and a plain binding whose value is no template is
+// looked up without building any node.
 //
 // The result is the one parseTemplate followed by nodes would give. A parse
-// error anywhere wins over everything: after an evaluation error, parsing
-// carries on (evaluating nothing more) to find out whether the template
-// parses at all. Steps are counted as nodes counts them (one for the token,
-// one for the lookup).
-func (e *evaluator) stream(p *parser, root *context, out *strings.Builder, rep *report) (*ParseError, error) {
+// error (with halt, or the parser's work limit either way) wins over
+// everything: after an evaluation error, parsing carries on, evaluating
+// nothing more, to find out whether the template parses at all. Without
+// halt, a "#{" that does not parse is text and parsing resumes after it.
+// Steps are counted as nodes counts them: one per token, one for a lookup,
+// and one per run of text (parseTemplate merges adjacent text).
+func (e *evaluator) stream(p *parser, halt bool, root *context, out *strings.Builder, rep *report) (*ParseError, error) {
 	src := p.src
 	pos := 0
 	var evalErr error
@@ -20,34 +22,48 @@ func (e *evaluator) stream(p *parser, root *context, out *strings.Builder, rep *
 	if len(src) >= indexMinTemplate {
 		names = e.tree.nameIndex()
 	}
-	for pos < len(src) {
-		if p.has(pos, "#{") {
-			if !p.startTag(pos) {
-				break
+	inText := false // the last thing written was text
+	writeText := func(text string) {
+		if text == "" || evalErr != nil {
+			return
+		}
+		if !inText {
+			if evalErr = e.step(); evalErr != nil {
+				return
 			}
+		}
+		inText = true
+		evalErr = e.write(out, text)
+	}
+	for pos < len(src) {
+		if !p.has(pos, "#{") {
+			text, np := p.text(pos)
+			writeText(text)
+			pos = np
+			continue
+		}
+		if p.startTag(pos) {
 			if evalErr == nil {
 				if np, ok := e.streamBinding(root, names, src, pos, out, &evalErr); ok {
+					inText = false
 					pos = np
 					continue
 				}
 			}
-			n, np, ok := p.tagBody(pos)
-			if !ok {
-				break
-			}
-			if evalErr == nil {
-				evalErr = e.node(root, n, out, rep)
-			}
-			pos = np
-			continue
-		}
-		text, np := p.text(pos)
-		if text != "" && evalErr == nil {
-			if evalErr = e.step(); evalErr == nil {
-				evalErr = e.write(out, text)
+			if n, np, ok := p.tagBody(pos); ok {
+				if evalErr == nil {
+					evalErr = e.node(root, n, out, rep)
+				}
+				inText = false
+				pos = np
+				continue
 			}
 		}
-		pos = np
+		if halt || p.exhausted {
+			break
+		}
+		writeText(src[pos : pos+2])
+		pos += 2
 	}
 	if p.exhausted || pos < len(src) {
 		return p.errorAt(pos), nil
