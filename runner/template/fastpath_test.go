@@ -103,11 +103,11 @@ func TestNameIndexAgreesWithTheTree(t *testing.T) {
 	vars := VariablesFrom(
 		"A", "a", "a.B", "ab", "A.b.C", "#{A}", "Json", `{"x": 1}`, "Json.y", "y",
 		"Idx[k].Z", "z", long, "long", long[1:], "fits", "Ünï.Name", "u", "Kelvin", "k",
-		"Spaced Name.X", "s", "E", "",
+		"Spaced Name.X", "s", "E", "", " .Empty", "first step is empty",
 	)
 	names := vars.tree().nameIndex()
 	for _, name := range []string{"a", "A", "a.b", "A.B.C", "a.b.c", "json", "json.x", "json.y", "idx", "idx.k",
-		long, long[1:], "ünï.name", "kelvin", "KELVIN", "spaced name.x", "e", "missing", "a.missing"} {
+		long, long[1:], "ünï.name", "kelvin", "KELVIN", "spaced name.x", "e", "missing", "a.missing", "empty", ".empty"} {
 		b := vars.tree().root
 		for _, seg := range strings.Split(name, ".") {
 			if b, _ = b.children.get(seg); b == nil {

@@ -38,12 +38,14 @@ const indexMinTemplate = 16 << 10
 func buildNameIndex(root *binding) *nameIndex {
 	type entry struct{ key, value string }
 	var entries []entry
-	path := make([]byte, 0, maxIndexedName)
-	var visit func(b *binding, path []byte)
-	visit = func(b *binding, path []byte) {
+	path := make([]byte, 0, maxIndexedName+1)
+	var visit func(b *binding, path []byte, top bool)
+	visit = func(b *binding, path []byte, top bool) {
 		for i, key := range b.children.folded {
 			name := path
-			if len(name) > 0 {
+			if !top {
+				// Not len(name) > 0: a step may be empty (" .A" is
+				// the path "", "a", whose name is ".a").
 				name = append(name, '.')
 			}
 			name = append(name, key...)
@@ -54,10 +56,10 @@ func buildNameIndex(root *binding) *nameIndex {
 			if n.item != nil && n.plain {
 				entries = append(entries, entry{string(name), *n.item})
 			}
-			visit(n, name)
+			visit(n, name, false)
 		}
 	}
-	visit(root, path)
+	visit(root, path, true)
 
 	size := 16
 	for size < len(entries)*4/3+1 {
