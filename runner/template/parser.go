@@ -48,9 +48,12 @@ type parser struct {
 	// started.
 	keys strings.Builder
 	// Nodes are allocated in slabs: a 1 MB template holds tens of
-	// thousands of them, mostly text and simple bindings.
-	texts  []textNode
-	simple []simpleSubst
+	// thousands of them, mostly text and simple bindings. Slabs start
+	// small and double, so a short template (most variable values) does
+	// not pay for a large one.
+	texts                []textNode
+	simple               []simpleSubst
+	textSlab, simpleSlab int
 	// slow disables the fast paths; tests compare the two.
 	slow bool
 }
@@ -62,9 +65,17 @@ type simpleSubst struct {
 }
 
 const (
-	keyBufSize = 4 << 10
-	slabSize   = 256
+	keyBufSize  = 4 << 10
+	maxSlabSize = 256
 )
+
+// nextSlab returns the size of a parser's next slab after one of size n.
+func nextSlab(n int) int {
+	if n == 0 {
+		return 2
+	}
+	return min(2*n, maxSlabSize)
+}
 
 func newParser(src string) *parser {
 	return &parser{src: src, maxWork: parseWorkPerByte*len(src) + 10_000}
@@ -88,9 +99,10 @@ func (p *parser) fold(s string) string {
 	}
 	if p.keys.Cap()-p.keys.Len() < len(s) {
 		// Strings already handed out keep the old buffer alive; it is
-		// never written again.
+		// never written again. The buffer is no longer than the source
+		// (parsing a variable's name folds into a buffer of its size).
 		p.keys = strings.Builder{}
-		p.keys.Grow(max(keyBufSize, len(s)))
+		p.keys.Grow(max(min(keyBufSize, len(p.src)), len(s)))
 	}
 	start := p.keys.Len()
 	for i := 0; i < len(s); i++ {
@@ -110,7 +122,8 @@ func (p *parser) plainStep(text string, indexer bool) step {
 
 func (p *parser) newText(s string) *textNode {
 	if len(p.texts) == 0 {
-		p.texts = make([]textNode, slabSize)
+		p.textSlab = nextSlab(p.textSlab)
+		p.texts = make([]textNode, p.textSlab)
 	}
 	t := &p.texts[0]
 	p.texts = p.texts[1:]
@@ -307,7 +320,8 @@ func (p *parser) simpleSubstitution(pos int) (node, int, bool) {
 		return nil, pos, false
 	}
 	if len(p.simple) == 0 {
-		p.simple = make([]simpleSubst, slabSize)
+		p.simpleSlab = nextSlab(p.simpleSlab)
+		p.simple = make([]simpleSubst, p.simpleSlab)
 	}
 	n := &p.simple[0]
 	p.simple = p.simple[1:]
