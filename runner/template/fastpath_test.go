@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -153,4 +154,27 @@ func FuzzFastPathsAgree(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNameIndexIsSharedSafely evaluates a template large enough to use the
+// name index from many goroutines at once (run with -race): the index is
+// built once, on first use, and only read afterwards.
+func TestNameIndexIsSharedSafely(t *testing.T) {
+	vars := VariablesFrom("Name", "World", "A.B", "ab", "L", "x,y")
+	tmpl := padded([]string{"#{Name} #{a.b} #{each i in L}#{i}#{/each}"})[0]
+	want := strings.Repeat("-", indexMinTemplate) + "World ab xy"
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if res, err := Evaluate(tmpl, vars, Options{}); err != nil || res.Output != want {
+					t.Errorf("got %q %v", res.Output[len(res.Output)-min(len(res.Output), 20):], err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
