@@ -59,6 +59,7 @@ type symbolExpr struct {
 	steps  []step
 	key    string  // cached folded echo, used for cycle detection
 	keyed  bool    // key is set
+	plain  bool    // every step is a plain name (no indexer), set by the parser
 	inline [1]step // backing array of steps for one-step symbols
 }
 
@@ -205,11 +206,6 @@ func (st step) folded() string {
 		return st.key
 	}
 	return foldKey(st.text)
-}
-
-// plainStep is a step as the parser makes it, with its key folded once.
-func plainStep(text string, indexer bool) step {
-	return step{text: text, key: foldKey(text), indexer: indexer}
 }
 
 func (f *filterExpr) echo(b *strings.Builder) {

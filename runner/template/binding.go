@@ -1,6 +1,7 @@
 package template
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -9,13 +10,33 @@ import (
 // indexer steps in indexable: Octostache keeps them apart, so X.a and X[a]
 // are different nodes.
 type binding struct {
-	item      *string // nil: the node has no value of its own (a container)
+	// item is the node's value; nil: the node has no value of its own (a
+	// container). A value is replaced by pointing item elsewhere, never by
+	// writing through it: other nodes may share the pointer.
+	item *string
+	// value is where item points for nodes made by leaf and setValue, so
+	// that reading a value touches no other memory.
+	value string
+	// plain is set when item is known to hold no "#{" (so is no template);
+	// false means "not known" and templateOf decides.
+	plain     bool
+	cache     *valueCache
 	children  orderedBindings
 	indexable orderedBindings
-	cache     *valueCache
 }
 
-func leaf(s string) *binding { return &binding{item: &s} }
+func leaf(s string) *binding {
+	b := &binding{}
+	b.setValue(s)
+	return b
+}
+
+// setValue gives b the value s.
+func (b *binding) setValue(s string) {
+	b.value = s
+	b.item = &b.value
+	b.plain = !strings.Contains(s, "#{")
+}
 
 // valueCache remembers work done on a node's value: whether it is a
 // template and its parse, the node as a plain evaluated value, and its JSON
@@ -34,6 +55,12 @@ type valueCache struct {
 	jsonDone atomic.Bool
 	json     *jsonValue
 	jsonOK   bool
+
+	// The value split on commas, as #{each} iterates it: leaves that are
+	// never written (each has its cache from the start).
+	commaOnce  sync.Once
+	commaDone  atomic.Bool
+	commaItems []*binding
 }
 
 // values returns b's cache. Nodes of the shared tree get theirs when the
@@ -46,11 +73,21 @@ func (b *binding) values() *valueCache {
 }
 
 // orderedBindings is a small case-insensitive map that remembers insertion
-// order.
+// order. Most nodes have a few children, which a scan finds faster than a
+// map (and without allocating one); a map is built past smallBindings.
 type orderedBindings struct {
-	keys  []string
-	nodes []*binding
-	pos   map[string]int
+	folded []string   // foldKey of each name, in insertion order
+	nodes  []*binding // parallel to folded
+	pos    map[string]bindingPos
+}
+
+const smallBindings = 8
+
+// bindingPos is where a name is in an orderedBindings, and its node, so a
+// lookup reads the map only.
+type bindingPos struct {
+	i    int
+	node *binding
 }
 
 func (o *orderedBindings) get(name string) (*binding, bool) {
@@ -59,42 +96,90 @@ func (o *orderedBindings) get(name string) (*binding, bool) {
 
 // getFolded is get for a name already passed through foldKey.
 func (o *orderedBindings) getFolded(key string) (*binding, bool) {
-	if o.pos == nil {
-		return nil, false
+	if i := o.index(key); i >= 0 {
+		return o.nodes[i], true
 	}
-	i, ok := o.pos[key]
-	if !ok {
-		return nil, false
+	return nil, false
+}
+
+// getFoldedBytes is getFolded for a key in a scratch buffer; it allocates
+// nothing.
+func (o *orderedBindings) getFoldedBytes(key []byte) (*binding, bool) {
+	if o.pos != nil {
+		p, ok := o.pos[string(key)]
+		return p.node, ok
 	}
-	return o.nodes[i], true
+	for i, k := range o.folded {
+		if k == string(key) {
+			return o.nodes[i], true
+		}
+	}
+	return nil, false
+}
+
+// index returns the position of a folded name, or -1.
+func (o *orderedBindings) index(key string) int {
+	if o.pos != nil {
+		if p, ok := o.pos[key]; ok {
+			return p.i
+		}
+		return -1
+	}
+	for i, k := range o.folded {
+		if k == key {
+			return i
+		}
+	}
+	return -1
 }
 
 func (o *orderedBindings) put(name string, b *binding) {
-	if o.pos == nil {
-		o.pos = map[string]int{}
-	}
 	k := foldKey(name)
-	if i, ok := o.pos[k]; ok {
+	if i := o.index(k); i >= 0 {
 		o.nodes[i] = b
+		if o.pos != nil {
+			o.pos[k] = bindingPos{i, b}
+		}
 		return
 	}
-	o.pos[k] = len(o.nodes)
-	o.keys = append(o.keys, name)
+	o.folded = append(o.folded, k)
 	o.nodes = append(o.nodes, b)
+	switch {
+	case o.pos != nil:
+		o.pos[k] = bindingPos{len(o.nodes) - 1, b}
+	case len(o.nodes) > smallBindings:
+		o.pos = make(map[string]bindingPos, 2*len(o.nodes))
+		for i, k := range o.folded {
+			o.pos[k] = bindingPos{i, o.nodes[i]}
+		}
+	}
 }
 
 func (o *orderedBindings) len() int { return len(o.nodes) }
 
-// tree returns the variable tree of vars, built once and shared by every
-// evaluation until the next Set.
-func (v *Variables) tree() *binding {
+// varTree is the variable tree of a Variables, shared by every evaluation
+// until the next Set, and the index of its plain names, built on first use.
+type varTree struct {
+	root      *binding
+	namesOnce sync.Once
+	names     *nameIndex
+}
+
+// nameIndex returns the tree's name index, building it on first use.
+func (t *varTree) nameIndex() *nameIndex {
+	t.namesOnce.Do(func() { t.names = buildNameIndex(t.root) })
+	return t.names
+}
+
+// tree returns the variable tree of vars.
+func (v *Variables) tree() *varTree {
 	if v == nil {
-		return buildTree(nil)
+		return &varTree{root: buildTree(nil)}
 	}
 	if t := v.cached.Load(); t != nil {
 		return t
 	}
-	t := buildTree(v)
+	t := &varTree{root: buildTree(v)}
 	if v.cached.CompareAndSwap(nil, t) {
 		return t
 	}
@@ -142,6 +227,5 @@ func addPath(root *binding, steps []step, value string) {
 		}
 		cur = next
 	}
-	v := value
-	cur.item = &v
+	cur.setValue(value)
 }

@@ -20,6 +20,14 @@
 // depth, total output bytes and evaluation steps); exceeding one returns a
 // *LimitError.
 //
+// Evaluate parses and evaluates in one pass (stream.go): literal text is
+// copied straight from the source, and a plain binding (#{Name}, #{A.B.C})
+// whose value holds no template is looked up, through a flat index of the
+// tree's names for a large template (names.go), without building any parse
+// node. Everything else goes through the general parser and evaluator, which
+// the fast paths must agree with exactly: fastpath_test.go compares the two
+// on every conformance case, under every small limit, and in a fuzz target.
+//
 // The grammar and semantics follow the research notes in
 // shared/conformance/NOTES.md and are checked against the upstream test
 // vectors in shared/conformance/octostache.json (see conformance_test.go).

@@ -13,23 +13,42 @@ import (
 // a *LimitError or a *FilterError. Unresolved tokens and parse errors are
 // reported in the Result, as Octostache does.
 func Evaluate(template string, vars *Variables, opts Options) (res Result, err error) {
+	return evaluate(template, vars, opts, false)
+}
+
+// evaluate is Evaluate; slow turns the parser's and evaluator's fast paths
+// off, so that tests can check that they change nothing.
+func evaluate(template string, vars *Variables, opts Options, slow bool) (res Result, err error) {
 	// Defence in depth: Evaluate must never panic, whatever the input.
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = Result{}, fmt.Errorf("template: internal error: %v", r)
 		}
 	}()
-	nodes, perr := parseTemplate(template, !opts.ContinueOnParseError)
-	if perr != nil {
-		return Result{Output: template, ParseError: perr.(*ParseError)}, nil
-	}
 	e := newEvaluator(vars, opts)
+	e.slow = slow
 	root := &context{b: e.root}
 	var out strings.Builder
-	out.Grow(len(template))
+	// Substituted values are often a little longer than their tokens; the
+	// slack saves copying the whole output to grow it at the end.
+	out.Grow(len(template) + len(template)/8)
 	rep := &report{}
-	if err := e.nodes(root, nodes, &out, rep); err != nil {
-		return Result{}, err
+	if !slow {
+		perr, err := e.stream(newParser(template), !opts.ContinueOnParseError, root, &out, rep)
+		if perr != nil {
+			return Result{Output: template, ParseError: perr}, nil
+		}
+		if err != nil {
+			return Result{}, err
+		}
+	} else {
+		nodes, perr := parseTemplateWith(template, !opts.ContinueOnParseError, slow)
+		if perr != nil {
+			return Result{Output: template, ParseError: perr.(*ParseError)}, nil
+		}
+		if err := e.nodes(root, nodes, &out, rep); err != nil {
+			return Result{}, err
+		}
 	}
 	res = Result{Unresolved: rep.missing, Null: rep.null}
 	if !rep.null {
@@ -61,6 +80,7 @@ func IsTruthy(s string) bool {
 
 // evaluator holds the state of one Evaluate call.
 type evaluator struct {
+	tree     *varTree
 	root     *binding
 	limits   Limits
 	now      func() time.Time
@@ -71,18 +91,24 @@ type evaluator struct {
 	written int
 
 	cache *filterCache
+
+	// slow disables the fast paths; tests compare the two.
+	slow bool
+	// fold is scratch space for folding names (see childFolded).
+	fold []byte
 }
 
 const maxCachedEntries = 4096
 
 func newEvaluator(vars *Variables, opts Options) *evaluator {
 	e := &evaluator{
-		root:     vars.tree(),
+		tree:     vars.tree(),
 		limits:   opts.Limits.withDefaults(),
 		now:      opts.Now,
 		location: opts.Location,
 		cache:    newFilterCache(),
 	}
+	e.root = e.tree.root
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -159,30 +185,39 @@ func (e *evaluator) leave() { e.depth-- }
 // nodes renders a token sequence into out.
 func (e *evaluator) nodes(ctx *context, nodes []node, out *strings.Builder, rep *report) error {
 	for _, n := range nodes {
-		if err := e.step(); err != nil {
-			return err
-		}
-		var err error
-		switch t := n.(type) {
-		case *textNode:
-			err = e.write(out, t.text)
-		case *substNode:
-			err = e.substitution(ctx, t, out, rep)
-		case *condNode:
-			err = e.conditional(ctx, t, out, rep)
-		case *eachNode:
-			err = e.each(ctx, t, out, rep)
-		case *calcNode:
-			err = e.calculation(ctx, t, out, rep)
-		}
-		if err != nil {
+		if err := e.node(ctx, n, out, rep); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// node renders one token into out.
+func (e *evaluator) node(ctx *context, n node, out *strings.Builder, rep *report) error {
+	if err := e.step(); err != nil {
+		return err
+	}
+	switch t := n.(type) {
+	case *textNode:
+		return e.write(out, t.text)
+	case *substNode:
+		return e.substitution(ctx, t, out, rep)
+	case *condNode:
+		return e.conditional(ctx, t, out, rep)
+	case *eachNode:
+		return e.each(ctx, t, out, rep)
+	case *calcNode:
+		return e.calculation(ctx, t, out, rep)
+	}
+	return nil
+}
+
 func (e *evaluator) substitution(ctx *context, t *substNode, out *strings.Builder, rep *report) error {
+	if sym, ok := t.expr.(*symbolExpr); ok && sym.plain && !e.slow {
+		if v, ok := e.lookupPlain(ctx, sym); ok {
+			return e.write(out, v)
+		}
+	}
 	v, err := e.value(ctx, t.expr, rep)
 	if err != nil {
 		return err
@@ -348,15 +383,24 @@ func (e *evaluator) each(ctx *context, t *eachNode, out *strings.Builder, rep *r
 		addPath(locals, path, "")
 		special[k] = lookupPath(locals, path)
 	}
+	// One allocation for all the index texts; every item points at its own.
+	indexes := make([]string, len(items))
+	// Walks leave a scope's stack as they found it, so one scope serves
+	// every iteration.
+	scope := &context{b: locals, parent: ctx}
 	for i, item := range items {
 		if err := e.step(); err != nil {
 			return err
 		}
-		for k, v := range [3]string{strconv.Itoa(i), boolText(i == 0), boolText(i == len(items)-1)} {
-			special[k].item, special[k].cache = &v, nil
+		indexes[i] = strconv.Itoa(i)
+		special[0].item = &indexes[i]
+		special[1].item = boolText(i == 0)
+		special[2].item = boolText(i == len(items)-1)
+		for _, b := range special {
+			b.plain, b.cache = true, nil
 		}
 		locals.children.put(t.variable, item)
-		if err := e.nodes(&context{b: locals, parent: ctx}, t.body, out, rep); err != nil {
+		if err := e.nodes(scope, t.body, out, rep); err != nil {
 			return err
 		}
 	}
@@ -376,11 +420,15 @@ func lookupPath(root *binding, steps []step) *binding {
 	return cur
 }
 
-func boolText(b bool) string {
+// trueText and falseText are the values of the boolean loop specials. A
+// value is never written through its item pointer, so every loop shares them.
+var trueText, falseText = "True", "False"
+
+func boolText(b bool) *string {
 	if b {
-		return "True"
+		return &trueText
 	}
-	return "False"
+	return &falseText
 }
 
 // items lists what #{each} iterates: indexed children in insertion order,
@@ -400,12 +448,28 @@ func (e *evaluator) items(ctx *context, coll *symbolExpr, rep *report) ([]*bindi
 	if items, ok := e.jsonItems(b); ok {
 		return items, nil
 	}
-	parts := strings.Split(*b.item, ",")
-	items := make([]*binding, len(parts))
-	for i, p := range parts {
-		items[i] = leaf(p)
+	return commaItems(b), nil
+}
+
+// commaItems returns b's value split on commas, as leaves shared by every
+// evaluation that iterates the same value (see valueCache).
+func commaItems(b *binding) []*binding {
+	c := b.values()
+	if !c.commaDone.Load() {
+		c.commaOnce.Do(func() {
+			defer c.commaDone.Store(true)
+			parts := strings.Split(*b.item, ",")
+			leaves := make([]binding, len(parts))
+			caches := make([]valueCache, len(parts))
+			c.commaItems = make([]*binding, len(parts))
+			for i, p := range parts {
+				leaves[i].setValue(p)
+				leaves[i].cache = &caches[i]
+				c.commaItems[i] = &leaves[i]
+			}
+		})
 	}
-	return items, nil
+	return c.commaItems
 }
 
 func (e *evaluator) calculation(ctx *context, t *calcNode, out *strings.Builder, rep *report) error {
@@ -496,6 +560,58 @@ func (e *evaluator) stepInto(ctx *context, val *binding, st step) (*binding, boo
 		return n, true, nil
 	}
 	return e.jsonStep(ctx, val, st.text)
+}
+
+// lookupPlain is walk's fast path for a symbol of plain names whose value
+// holds no template, the commonest binding: it finds the value with map
+// lookups only, in this scope or an enclosing one, without the bookkeeping
+// walk does for values that are evaluated further. It gives up (ok=false,
+// nothing changed) whenever walk would do anything else: a step that could
+// go into JSON, a value that is a template or a container, a symbol being
+// resolved already (a cycle), or a depth or step limit that walk would hit;
+// walk then takes over and returns the same result it always would.
+func (e *evaluator) lookupPlain(ctx *context, sym *symbolExpr) (string, bool) {
+	key := sym.foldedKey()
+	for a := ctx; a != nil; a = a.parent {
+		for _, s := range a.stack {
+			if s.foldedKey() == key {
+				return "", false
+			}
+		}
+	}
+	levels := 0
+	for a := ctx; a != nil; a = a.parent {
+		// walk enters one level and takes one step per scope it tries.
+		levels++
+		if e.depth+levels > e.limits.MaxDepth || e.steps+levels > e.limits.MaxSteps {
+			return "", false
+		}
+		val := a.b
+		found := true
+		for _, st := range sym.steps {
+			next, ok := val.children.getFolded(st.folded())
+			if !ok {
+				if val.item != nil {
+					return "", false // walk would look into JSON
+				}
+				found = false
+				break
+			}
+			val = next
+		}
+		if !found {
+			continue
+		}
+		if val.item == nil {
+			return "", false
+		}
+		if !val.plain && e.templateOf(val) != nil {
+			return "", false
+		}
+		e.steps += levels
+		return *val.item, true
+	}
+	return "", false
 }
 
 // resolveIndexers returns a copy of sym whose [#{…}] indexers are replaced by

@@ -39,6 +39,96 @@ type parser struct {
 	// of work per byte is rejected as a parse error.
 	work, maxWork int
 	exhausted     bool
+
+	// topCap is the capacity for the first (outermost) token sequence.
+	topCap int
+	// keys holds the folded lookup keys of the symbols parsed so far, so
+	// that folding a mixed-case name costs no allocation of its own; a full
+	// buffer is left to the strings that point into it and a new one is
+	// started.
+	keys strings.Builder
+	// Nodes are allocated in slabs: a 1 MB template holds tens of
+	// thousands of them, mostly text and simple bindings. Slabs start
+	// small and double, so a short template (most variable values) does
+	// not pay for a large one.
+	texts                []textNode
+	simple               []simpleSubst
+	textSlab, simpleSlab int
+	// slow disables the fast paths; tests compare the two.
+	slow bool
+}
+
+// simpleSubst is a #{Name} or #{A.B.C} token allocated as one block.
+type simpleSubst struct {
+	node substNode
+	sym  symbolExpr
+}
+
+const (
+	keyBufSize  = 4 << 10
+	maxSlabSize = 256
+)
+
+// nextSlab returns the size of a parser's next slab after one of size n.
+func nextSlab(n int) int {
+	if n == 0 {
+		return 2
+	}
+	return min(2*n, maxSlabSize)
+}
+
+func newParser(src string) *parser {
+	return &parser{src: src, maxWork: parseWorkPerByte*len(src) + 10_000}
+}
+
+// fold returns foldKey(s), writing a changed ASCII key into the parser's key
+// buffer instead of allocating it.
+func (p *parser) fold(s string) string {
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+		if 'A' <= c && c <= 'Z' {
+			upper = true
+		}
+	}
+	if !upper {
+		return s
+	}
+	if p.keys.Cap()-p.keys.Len() < len(s) {
+		// Strings already handed out keep the old buffer alive; it is
+		// never written again. The buffer is no longer than the source
+		// (parsing a variable's name folds into a buffer of its size).
+		p.keys = strings.Builder{}
+		p.keys.Grow(max(min(keyBufSize, len(p.src)), len(s)))
+	}
+	start := p.keys.Len()
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		p.keys.WriteByte(c)
+	}
+	return p.keys.String()[start:]
+}
+
+// plainStep is a step as the parser makes it, with its key folded once.
+func (p *parser) plainStep(text string, indexer bool) step {
+	return step{text: text, key: p.fold(text), indexer: indexer}
+}
+
+func (p *parser) newText(s string) *textNode {
+	if len(p.texts) == 0 {
+		p.textSlab = nextSlab(p.textSlab)
+		p.texts = make([]textNode, p.textSlab)
+	}
+	t := &p.texts[0]
+	p.texts = p.texts[1:]
+	t.text = s
+	return t
 }
 
 const parseWorkPerByte = 16
@@ -54,7 +144,17 @@ const (
 // parseTemplate parses a whole template. With halt=false, a stretch that
 // fails to parse is kept as literal text and parsing resumes after its "#{".
 func parseTemplate(src string, halt bool) ([]node, error) {
-	p := &parser{src: src, maxWork: parseWorkPerByte*len(src) + 10_000}
+	return parseTemplateWith(src, halt, false)
+}
+
+// parseTemplateWith is parseTemplate, without its fast paths when slow is
+// set (for tests).
+func parseTemplateWith(src string, halt, slow bool) ([]node, error) {
+	p := newParser(src)
+	p.slow = slow
+	// Every token starts with "#{" and is followed by at most one text
+	// node, so this sizes the outermost sequence in one allocation.
+	p.topCap = 2*strings.Count(src, "#{") + 1
 	nodes, pos := p.sequence(0, bodyPlain)
 	if p.exhausted {
 		return nil, p.errorAt(pos)
@@ -69,7 +169,7 @@ func parseTemplate(src string, halt bool) ([]node, error) {
 	var out []node
 	flush := func() {
 		if pending.Len() > 0 {
-			out = append(out, &textNode{text: pending.String()})
+			out = append(out, p.newText(pending.String()))
 			pending.Reset()
 		}
 	}
@@ -116,7 +216,7 @@ func (p *parser) errorAt(pos int) *ParseError {
 	return &ParseError{Offset: pos, Line: line, Column: col, Near: near}
 }
 
-func appendText(nodes []node, s string) []node {
+func (p *parser) appendText(nodes []node, s string) []node {
 	if s == "" {
 		return nodes
 	}
@@ -126,7 +226,7 @@ func appendText(nodes []node, s string) []node {
 			return nodes
 		}
 	}
-	return append(nodes, &textNode{text: s})
+	return append(nodes, p.newText(s))
 }
 
 func (p *parser) has(pos int, s string) bool { return strings.HasPrefix(p.src[pos:], s) }
@@ -135,6 +235,10 @@ func (p *parser) has(pos int, s string) bool { return strings.HasPrefix(p.src[po
 // the first unparsed byte.
 func (p *parser) sequence(pos int, mode bodyMode) ([]node, int) {
 	var nodes []node
+	if p.topCap > 0 {
+		nodes = make([]node, 0, p.topCap)
+		p.topCap = 0
+	}
 	for pos < len(p.src) {
 		if mode == bodyIf && (p.has(pos, "#{else}") || p.has(pos, "#{elseif")) {
 			break
@@ -149,7 +253,7 @@ func (p *parser) sequence(pos int, mode bodyMode) ([]node, int) {
 			continue
 		}
 		text, np := p.text(pos)
-		nodes = appendText(nodes, text)
+		nodes = p.appendText(nodes, text)
 		pos = np
 	}
 	return nodes, pos
@@ -158,15 +262,29 @@ func (p *parser) sequence(pos int, mode bodyMode) ([]node, int) {
 // tagToken parses a token starting with "#{": the alternatives are tried in
 // the upstream order conditional, calc, each, substitution.
 func (p *parser) tagToken(pos int) (node, int, bool) {
-	if p.has(pos, "#{/") || p.depth >= maxParseDepth {
+	if !p.startTag(pos) {
 		return nil, pos, false
+	}
+	return p.tagBody(pos)
+}
+
+// startTag is what tagToken checks and counts before it tries any
+// alternative; false means the token fails.
+func (p *parser) startTag(pos int) bool {
+	if p.has(pos, "#{/") || p.depth >= maxParseDepth {
+		return false
 	}
 	p.work++
 	if p.work > p.maxWork {
 		p.exhausted = true
 	}
-	if p.exhausted {
-		return nil, pos, false
+	return !p.exhausted
+}
+
+// tagBody is tagToken after startTag.
+func (p *parser) tagBody(pos int) (node, int, bool) {
+	if n, np, ok := p.simpleSubstitution(pos); ok {
+		return n, np, true
 	}
 	p.depth++
 	defer func() { p.depth-- }()
@@ -183,6 +301,91 @@ func (p *parser) tagToken(pos int) (node, int, bool) {
 		return n, np, true
 	}
 	return nil, pos, false
+}
+
+// simpleSubstitution is the fast path for the commonest token, a binding
+// "#{Name}" or "#{A.B.C}" whose names are ASCII identifier characters, with
+// no whitespace, filter or indexer. It builds exactly the node substitution
+// would: such a token cannot be a conditional, calc or each (their keywords
+// need whitespace after them), and its symbol's steps are the dot-separated
+// names. Anything else is left to the general parser.
+func (p *parser) simpleSubstitution(pos int) (node, int, bool) {
+	if p.slow {
+		return nil, pos, false
+	}
+	src := p.src
+	start := pos + 2
+	q, dots, ok := simpleName(src, start)
+	if !ok {
+		return nil, pos, false
+	}
+	if len(p.simple) == 0 {
+		p.simpleSlab = nextSlab(p.simpleSlab)
+		p.simple = make([]simpleSubst, p.simpleSlab)
+	}
+	n := &p.simple[0]
+	p.simple = p.simple[1:]
+	name := src[start:q]
+	// ASCII folding keeps byte offsets, so each step's key is a slice of
+	// the folded name, and the folded name is the symbol's cycle key.
+	key := p.fold(name)
+	sym := &n.sym
+	if dots == 0 {
+		sym.inline[0] = step{text: name, key: key}
+		sym.steps = sym.inline[:1:1]
+	} else {
+		sym.steps = make([]step, 0, dots+1)
+		for from := 0; from <= len(name); {
+			to := strings.IndexByte(name[from:], '.')
+			if to < 0 {
+				to = len(name)
+			} else {
+				to += from
+			}
+			sym.steps = append(sym.steps, step{text: name[from:to], key: key[from:to]})
+			from = to + 1
+		}
+	}
+	sym.key, sym.keyed, sym.plain = key, true, true
+	n.node.expr = sym
+	return &n.node, q + 1, true
+}
+
+// simpleName scans the name of a simple binding (see simpleSubstitution)
+// starting at start: ASCII identifier characters in non-empty runs separated
+// by single dots, followed by '}'. It returns the offset of the '}' and the
+// number of dots.
+func simpleName(src string, start int) (end, dots int, ok bool) {
+	q := start
+	for ; q < len(src); q++ {
+		c := src[q]
+		if isASCIIIdentByte(c) {
+			continue
+		}
+		if c == '.' && q > start && src[q-1] != '.' {
+			dots++
+			continue
+		}
+		break
+	}
+	if q == start || q >= len(src) || src[q] != '}' || src[q-1] == '.' {
+		return 0, 0, false
+	}
+	return q, dots, true
+}
+
+// isASCIIIdentByte reports whether c is an ASCII identifier character (see
+// isIdentRune).
+func isASCIIIdentByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '_', '-', ':', '/', '~', '(', ')', '@':
+		return true
+	}
+	return false
 }
 
 // text consumes literal text up to the next unescaped "#{" (NOTES §3 Text).
@@ -316,6 +519,13 @@ func (p *parser) symbol(pos int) (*symbolExpr, int, bool) {
 		// values are shared between concurrent evaluations and must never
 		// be written afterwards.
 		sym.foldedKey()
+		sym.plain = true
+		for _, st := range sym.steps {
+			if st.indexer || st.dynamic != nil {
+				sym.plain = false
+				break
+			}
+		}
 	}
 	return sym, pos, ok
 }
@@ -326,7 +536,7 @@ func (p *parser) symbolSteps(pos int) (*symbolExpr, int, bool) {
 		return nil, pos, false
 	}
 	sym := &symbolExpr{}
-	sym.inline[0] = plainStep(first, false)
+	sym.inline[0] = p.plainStep(first, false)
 	sym.steps = sym.inline[:1:1]
 	for pos < len(p.src) {
 		switch p.src[pos] {
@@ -335,7 +545,7 @@ func (p *parser) symbolSteps(pos int) (*symbolExpr, int, bool) {
 			if !ok {
 				return sym, pos, true
 			}
-			sym.steps = append(sym.steps, plainStep(id, false))
+			sym.steps = append(sym.steps, p.plainStep(id, false))
 			pos = np
 			continue
 		case '[':
@@ -375,7 +585,7 @@ func (p *parser) indexer(pos int) (step, int, bool) {
 	if !ok {
 		return step{}, pos, false
 	}
-	return plainStep(text, true), np, true
+	return p.plainStep(text, true), np, true
 }
 
 // stringIndex parses '[' ws* (nested-index | [^[\]]+)* ']' and returns the
@@ -675,7 +885,7 @@ func (p *parser) each(pos int) (node, int, bool) {
 // prefix is needed (trailing garbage is ignored); names containing a dynamic
 // #{…} indexer are unreachable, as upstream.
 func parseVariablePath(name string) ([]step, bool) {
-	p := &parser{src: name, maxWork: parseWorkPerByte*len(name) + 10_000}
+	p := newParser(name)
 	sym, _, ok := p.symbol(0)
 	if !ok {
 		return nil, false

@@ -17,7 +17,7 @@ type Variables struct {
 	values []string       // parallel to names
 	index  map[string]int // folded name -> position
 	// cached is the variable tree evaluations share; Set clears it.
-	cached atomic.Pointer[binding]
+	cached atomic.Pointer[varTree]
 }
 
 // NewVariables returns an empty dictionary.
