@@ -80,6 +80,11 @@ func (s *Service) prepare(ctx context.Context, d *app.Deployment) (*prepared, er
 	if err := pd.Validate(); err != nil {
 		return nil, err
 	}
+	forms, err := formValues(rel, env.ID, d.FormValues)
+	if err != nil {
+		return nil, err
+	}
+	d.FormValues = forms
 	for _, id := range append(append([]string(nil), d.SpecificMachineIDs...), d.ExcludedMachineIDs...) {
 		m, err := s.Machines.FindMachineByID(ctx, d.SpaceID, id)
 		if err != nil || !app.ContainsFold(m.EnvironmentIDs, env.ID) {
@@ -223,4 +228,80 @@ func (s *Service) machineIDs(ctx context.Context, spaceID string, env *app.Envir
 		out = append(out, found)
 	}
 	return out, nil
+}
+
+// formValues checks prompted variable values against the release's
+// variable snapshot and returns them keyed by variable name. A value may be
+// given by the variable's name (the octopus CLI's --variable Name:Value) or
+// by its ID (the REST Deployment's FormValues, as the Octopus portal sends
+// them). A required prompt that applies to the environment (unscoped, or
+// scoped to it) must have a non-blank value, else nothing is created.
+func formValues(rel *app.Release, envID string, given map[string]string) (map[string]string, error) {
+	if len(given) == 0 && !hasRequiredPrompt(rel) {
+		return given, nil
+	}
+	out := make(map[string]string, len(given))
+	byID := map[string]string{}
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if v.ID != "" {
+				byID[strings.ToLower(v.ID)] = v.Name
+			}
+		}
+	}
+	for k, v := range given {
+		name := k
+		if n, ok := byID[strings.ToLower(k)]; ok {
+			name = n
+		}
+		out[name] = v
+	}
+	var missing []string
+	seen := map[string]bool{}
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if v.Prompt == nil || !v.Prompt.Required || seen[strings.ToLower(v.Name)] {
+				continue
+			}
+			if len(v.Scope.Environment) > 0 && !app.ContainsFold(v.Scope.Environment, envID) {
+				continue
+			}
+			seen[strings.ToLower(v.Name)] = true
+			value, ok := lookupFold(out, v.Name)
+			if !ok || strings.TrimSpace(value) == "" {
+				label := v.Prompt.Label
+				if label == "" {
+					label = v.Name
+				}
+				missing = append(missing, fmt.Sprintf("The prompted variable '%s' (%s) is required: give it a value.", v.Name, label))
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, app.Invalid("A required prompted variable has no value.", missing...)
+	}
+	return out, nil
+}
+
+func hasRequiredPrompt(rel *app.Release) bool {
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if v.Prompt != nil && v.Prompt.Required {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lookupFold(m map[string]string, name string) (string, bool) {
+	if v, ok := m[name]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
 }

@@ -354,10 +354,46 @@ func TestPromptedVariableValues(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	c := adminClient(t, s)
 	createEnvironment(t, c, "Prod")
-	projectWith(t, c, "Prompted", []any{runOnServer("Show", `echo "color=#{Color} size=#{Size}"`)},
+	proj := projectWith(t, c, "Prompted", []any{runOnServer("Show", `echo "color=#{Color} size=#{Size}"`)},
 		[]map[string]any{{"Name": "Color", "Value": "red", "Prompt": map[string]any{"Label": "Color", "Required": true}},
 			{"Name": "Size", "Value": "small"}})
-	releaseV1(t, c, "Prompted", "1.0.0")
+	relID := releaseV1(t, c, "Prompted", "1.0.0")
+
+	// A required prompt without a value (or only blanks) refuses the
+	// deployment with a 400 naming the variable, and creates nothing.
+	for _, vars := range []map[string]string{nil, {"Color": "  "}, {"Size": "big"}} {
+		e := c.mustFail("POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"spaceId": "Spaces-1",
+			"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}, "variables": vars}, http.StatusBadRequest)
+		if !strings.Contains(strings.Join(e.Errors, " "), "'Color'") || !strings.Contains(e.ErrorMessage, "prompted variable") {
+			t.Errorf("variables %v: %+v", vars, e)
+		}
+	}
+	env := c.mustFail("POST", "/api/Spaces-1/deployments", map[string]any{"ReleaseId": relID, "EnvironmentId": "Environments-1"}, http.StatusBadRequest)
+	if !strings.Contains(strings.Join(env.Errors, " "), "'Color'") {
+		t.Errorf("POST /deployments without FormValues: %+v", env)
+	}
+	var none paged[map[string]any]
+	c.must("GET", "/api/Spaces-1/deployments", nil, http.StatusOK, &none)
+	if none.TotalResults != 0 {
+		t.Fatalf("refused deployments created %d", none.TotalResults)
+	}
+	// The REST Deployment names prompted variables by variable ID.
+	var vs struct{ Variables []struct{ Id, Name string } }
+	c.must("GET", proj.Links["Variables"], nil, http.StatusOK, &vs)
+	colorID := ""
+	for _, v := range vs.Variables {
+		if v.Name == "Color" {
+			colorID = v.Id
+		}
+	}
+	var byID map[string]any
+	c.must("POST", "/api/Spaces-1/deployments", map[string]any{"ReleaseId": relID, "EnvironmentId": "Environments-1",
+		"FormValues": map[string]string{colorID: "green"}}, http.StatusCreated, &byID)
+	first := waitTask(t, c, byID["TaskId"].(string), 30*time.Second, completed)
+	if text := details(t, c, first.Id).ActivityLogs[0].text(); first.State != "Success" || !strings.Contains(text, "color=green size=small") {
+		t.Fatalf("FormValues by ID: %+v\n%s", first, text)
+	}
+
 	task := deployV1(t, c, map[string]any{"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
 		"variables": map[string]string{"Color": "blue"}})[0]
 	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
