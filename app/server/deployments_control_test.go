@@ -291,7 +291,9 @@ func TestRestartClosesInterruptionsOfFinishedTasks(t *testing.T) {
 	s = startServer(t, dir)
 	c = adminClient(t, s)
 	got := waitTask(t, c, task.ServerTaskId, 10*time.Second, completed)
-	if got.State != "Failed" {
+	// Not resumed (see app.InterruptedReason), and the reason says why.
+	if got.State != "Failed" || !strings.Contains(got.ErrorMessage, "interrupted by server shutdown while it waited for a manual intervention") ||
+		!strings.Contains(got.ErrorMessage, "deploy the release again") {
 		t.Fatalf("after restart: %+v", got)
 	}
 	var after map[string]any

@@ -20,9 +20,12 @@
 // ends, which is how Cancel reaches a waiting task). While it waits the
 // task shows HasPendingInterruptions, keeps its concurrency tag and gives
 // its slot to the next queued task; when wait returns it takes a slot back
-// ahead of queued tasks. A restart while waiting fails the task like any
-// other interrupted one: resuming would need the executor to rebuild its
-// position from the log, which deployments do not do yet.
+// ahead of queued tasks. A restart or shutdown while waiting fails the
+// task like any other interrupted one, with a reason that says it was
+// waiting (app.InterruptedReason): resuming would need the executor to
+// rebuild its position and the outputs of earlier steps, which live only
+// in the server that ran it (sensitive ones included), so a deployment is
+// never resumed half-way.
 package tasks
 
 import (
@@ -71,7 +74,9 @@ type Store interface {
 	// allowed by app.CanTransition is ECONFLICT. An error from change
 	// aborts the update and is returned.
 	UpdateTask(ctx context.Context, id string, change func(t *app.Task) error) (*app.Task, error)
-	RecoverInterruptedTasks(ctx context.Context, message string) ([]string, error)
+	// RecoverInterruptedTasks fails every Executing or Cancelling task
+	// with reason(task) as its ErrorMessage (see storage).
+	RecoverInterruptedTasks(ctx context.Context, reason func(t *app.Task) string) ([]string, error)
 	AppendTaskLog(ctx context.Context, id string, events []app.LogEvent) error
 	LastTaskLogSeq(ctx context.Context, id string) (uint64, error)
 }
@@ -134,6 +139,8 @@ type run struct {
 	cancel context.CancelCauseFunc
 	log    *logWriter
 	parked bool // gave its slot back (Await)
+	// waitedAtShutdown: a shutdown ended an Await (set by the run's own goroutine).
+	waitedAtShutdown bool
 }
 
 // New returns an engine over store; call Start to run it.
@@ -162,7 +169,9 @@ func New(store Store, opts Options) *Engine {
 // Start runs the recovery pass — tasks a crash left Executing or
 // Cancelling become Failed — and then starts scheduling.
 func (e *Engine) Start(ctx context.Context) error {
-	ids, err := e.store.RecoverInterruptedTasks(ctx, app.InterruptedByRestart)
+	ids, err := e.store.RecoverInterruptedTasks(ctx, func(t *app.Task) string {
+		return app.InterruptedReason(app.InterruptedByRestart, t.HasPendingInterruptions)
+	})
 	if err != nil {
 		return fmt.Errorf("tasks: recovery: %w", err)
 	}
@@ -478,8 +487,8 @@ func (e *Engine) execute(r *run) {
 		final.State, final.ErrorMessage = app.TaskCanceled, "The task was canceled."
 		log.Info("The task was canceled.")
 	case errors.Is(cause, errShutdown):
-		final.State, final.ErrorMessage = app.TaskFailed, InterruptedByShutdown
-		log.Log(app.LogFatal, "The task was "+InterruptedByShutdown+".")
+		final.State, final.ErrorMessage = app.TaskFailed, app.InterruptedReason(InterruptedByShutdown, r.waitedAtShutdown)
+		log.Log(app.LogFatal, "The task was "+final.ErrorMessage+".")
 	case err != nil:
 		final.State, final.ErrorMessage = app.TaskFailed, err.Error()
 		log.Log(app.LogFatal, err.Error())
@@ -563,11 +572,18 @@ func (e *Engine) await(r *run, ctx context.Context, reason string, wait func(con
 	e.changed = make(chan struct{})
 	e.mu.Unlock()
 	e.poke()
-	setPending(true)
 	if reason != "" {
 		taskLog{activity{w: r.log}}.Info("Waiting: " + reason)
 	}
+	// The log up to the wait is durable before the task shows it waits: a
+	// person may take minutes or days, and a crash meanwhile must not lose
+	// what the task did before.
+	r.log.sync()
+	setPending(true)
 	err := wait(ctx)
+	if errors.Is(context.Cause(r.ctx), errShutdown) {
+		r.waitedAtShutdown = true
+	}
 	setPending(false)
 
 	e.mu.Lock()
