@@ -81,6 +81,14 @@ type packageStep struct{}
 
 func (packageStep) execute(ctx context.Context, sc *stepRun) error {
 	d := &deployment{sc: sc, ref: *sc.step.Package, props: sc.step.Properties}
+	if d.props.SkipIfAlreadyInstalled {
+		if dir, ok := d.installedBefore(); ok {
+			sc.logf(Info, "The package %s %s is already installed at %s, so it is not installed again (Skip if already installed; deploy with Force package redeployment to install it anyway).",
+				d.ref.ID, d.ref.Version, dir)
+			sc.setOutput("Package.InstallationDirectoryPath", dir, false)
+			return nil
+		}
+	}
 	if err := d.verifyAndExtract(ctx); err != nil {
 		return err
 	}
@@ -101,8 +109,58 @@ func (packageStep) execute(ctx context.Context, sc *stepRun) error {
 			return err
 		}
 	}
+	if err := d.recordInstallation(); err != nil {
+		sc.logf(Warning, "The installation was not recorded in the deployment journal: %v", err)
+	}
 	sc.setOutput("Package.InstallationDirectoryPath", d.installDir, false)
 	return nil
+}
+
+// The deployment journal records, per target, which package versions were
+// installed where: <Applications>/.journal/[<Tenant>/]<Env>/<ID>/<target>/<Version>
+// holds the installation directory of the last successful installation
+// (outside the package's own directory, which holds only installations).
+// It is keyed by target because cloud-region targets share the built-in
+// worker's Applications directory.
+const journalDir = ".journal"
+
+func (d *deployment) journalPath() string {
+	p := d.sc.run.plan
+	target := p.Target.ID
+	if target == "" {
+		target = "worker"
+	}
+	return filepath.Join(d.sc.run.r.ApplicationsDir, journalDir, p.Tenant, p.Environment, d.ref.ID, filepath.Base(target), d.ref.Version)
+}
+
+// installedBefore returns the directory the journal records for this
+// version, if that directory still exists.
+func (d *deployment) installedBefore() (string, bool) {
+	if d.sc.run.r.ApplicationsDir == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(d.journalPath())
+	if err != nil {
+		return "", false
+	}
+	dir := string(b)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() || !filepath.IsAbs(dir) {
+		return "", false
+	}
+	return dir, true
+}
+
+// recordInstallation writes the journal entry of a successful installation.
+func (d *deployment) recordInstallation() error {
+	path := d.journalPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(d.installDir), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // deployment is one package step in progress.

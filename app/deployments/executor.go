@@ -157,7 +157,8 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 	pd := &deploy.Deployment{Release: rel, Project: *proj, Environment: *env, DeploymentID: dep.ID, DeploymentName: dep.Name,
 		DeploymentCreated: dep.Created, CreatedBy: app.User{ID: dep.DeployedByID, Username: dep.DeployedBy, DisplayName: dep.DeployedBy},
 		TaskID: t.ID, TaskName: t.Description, WorkerOS: runtime.GOOS,
-		Options: deploy.Options{SkipActions: dep.SkipActions, SpecificMachineIDs: dep.SpecificMachineIDs, ExcludedMachineIDs: dep.ExcludedMachineIDs}}
+		Options: deploy.Options{SkipActions: dep.SkipActions, SpecificMachineIDs: dep.SpecificMachineIDs, ExcludedMachineIDs: dep.ExcludedMachineIDs,
+			ForcePackageRedeployment: dep.ForcePackageRedeployment}}
 	if x.ServerURI != nil {
 		pd.ServerURI = x.ServerURI()
 	}
