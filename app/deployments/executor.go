@@ -192,7 +192,16 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 		}
 	}
 	for name, value := range dep.FormValues {
-		r.forms = append(r.forms, runner.Variable{Name: name, Value: value, Sensitive: isSensitive(rel, name)})
+		r.forms = append(r.forms, runner.Variable{Name: name, Value: value, Sensitive: isSensitiveVariable(rel, name)})
+	}
+	if len(dep.SensitiveFormValues) > 0 {
+		secret, err := x.Deployments.RevealDeploymentFormValues(ctx, dep.SpaceID, dep.ID)
+		if err != nil {
+			return nil, fmt.Errorf("read the sensitive prompted values of %s: %w", dep.ID, err)
+		}
+		for name, value := range secret {
+			r.forms = append(r.forms, runner.Variable{Name: name, Value: value, Sensitive: true})
+		}
 	}
 
 	log.Info(fmt.Sprintf("Deploying %s release %s to %s", proj.Name, rel.Version, env.Name))
@@ -203,17 +212,6 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 		return nil, err
 	}
 	return r, nil
-}
-
-func isSensitive(rel *app.Release, name string) bool {
-	for _, src := range rel.Variables {
-		for _, v := range src.Variables {
-			if strings.EqualFold(v.Name, name) && v.IsSensitive {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // plan lists the targets and compiles one plan per target.

@@ -84,7 +84,7 @@ func (s *Service) prepare(ctx context.Context, d *app.Deployment) (*prepared, er
 	if err != nil {
 		return nil, err
 	}
-	d.FormValues = forms
+	d.FormValues, d.SensitiveFormValues = splitSensitive(rel, forms)
 	for _, id := range append(append([]string(nil), d.SpecificMachineIDs...), d.ExcludedMachineIDs...) {
 		m, err := s.Machines.FindMachineByID(ctx, d.SpaceID, id)
 		if err != nil || !app.ContainsFold(m.EnvironmentIDs, env.ID) {
@@ -304,4 +304,34 @@ func lookupFold(m map[string]string, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// splitSensitive moves the values of the release's sensitive variables out
+// of forms, so that storage keeps them encrypted.
+func splitSensitive(rel *app.Release, forms map[string]string) (plain, sensitive map[string]string) {
+	for name, v := range forms {
+		if isSensitiveVariable(rel, name) {
+			if sensitive == nil {
+				sensitive = map[string]string{}
+			}
+			sensitive[name] = v
+			continue
+		}
+		if plain == nil {
+			plain = map[string]string{}
+		}
+		plain[name] = v
+	}
+	return plain, sensitive
+}
+
+func isSensitiveVariable(rel *app.Release, name string) bool {
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if strings.EqualFold(v.Name, name) && v.IsSensitive {
+				return true
+			}
+		}
+	}
+	return false
 }
