@@ -569,7 +569,9 @@ func (r *deploymentRun) sink(ctx context.Context, u unit, act tasks.Activity) ru
 		case runner.EventArtifact:
 			r.storeArtifact(ctx, u, e, act)
 		case runner.EventProgress:
-			act.Verbose(fmt.Sprintf("Progress %d%%: %s", e.Percentage, e.Message))
+			// Shown by default (not Verbose): a script reports progress for
+			// the person watching the task page.
+			act.Info(progressLine(e.Percentage, e.Message))
 		}
 		return nil
 	})
@@ -706,4 +708,13 @@ func boolString(b bool) string {
 		return "True"
 	}
 	return "False"
+}
+
+// progressLine is how an update_progress / Update-Progress report appears
+// in the log of the target that made it.
+func progressLine(pct int, msg string) string {
+	if msg == "" {
+		return fmt.Sprintf("Progress: %d%%", pct)
+	}
+	return fmt.Sprintf("Progress: %d%% %s", pct, msg)
 }

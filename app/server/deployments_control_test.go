@@ -3,6 +3,7 @@ package server_test
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -207,7 +208,8 @@ func TestArtifactsAreStoredAndListed(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	c := adminClient(t, s)
 	createEnvironment(t, c, "Prod")
-	projectWith(t, c, "Reports", []any{runOnServer("Report", `echo "report for #{Octopus.Environment.Name}" > report.txt; new_octopusartifact "$PWD/report.txt" report.txt`)}, nil)
+	projectWith(t, c, "Reports", []any{runOnServer("Report", `update_progress 40 "halfway <there>"
+echo "report for #{Octopus.Environment.Name}" > report.txt; new_octopusartifact "$PWD/report.txt" report.txt`)}, nil)
 	releaseV1(t, c, "Reports", "1.0.0")
 	task := deployV1(t, c, map[string]any{"projectName": "Reports", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
 	if got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed); got.State != "Success" {
@@ -227,6 +229,28 @@ func TestArtifactsAreStoredAndListed(t *testing.T) {
 		if status != http.StatusOK || string(body) != "report for Prod\n" {
 			t.Fatalf("content: %d %q", status, body)
 		}
+	}
+	// The script's progress report is an Info line of its target, shown
+	// without verbose; the task page lists the artifact and the progress.
+	var d detailsDoc
+	c.must("GET", "/api/tasks/"+task.ServerTaskId+"/details", nil, http.StatusOK, &d)
+	if n := d.ActivityLogs[0].find("Octopus Server"); n == nil || !strings.Contains(n.text(), "Progress: 40% halfway <there>") {
+		t.Fatalf("no progress line in the details: %+v", d.ActivityLogs[0])
+	}
+	pc := portalClient()
+	token := formToken(t, pc, s.URL+"/app/login")
+	if resp, _ := postForm(t, pc, s.URL+"/app/login", url.Values{"csrf_token": {token}, "username": {adminUser}, "password": {adminPassword}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	_, page := send(t, pc, mustRequest("GET", s.URL+"/app/tasks/"+task.ServerTaskId))
+	arts := between(page, `data-testid="task-artifacts"`, "</ul>")
+	if !strings.Contains(arts, "report.txt") || !strings.Contains(arts, "/content") {
+		t.Errorf("task page artifacts: %q", arts)
+	}
+	// The finished step is collapsed on the page; its lines load on demand.
+	_, lines := send(t, pc, mustRequest("GET", s.URL+"/app/tasks/"+task.ServerTaskId+"/lines?node="+url.QueryEscape(d.ActivityLogs[0].find("Octopus Server").Id)))
+	if !strings.Contains(lines, "Progress: 40% halfway &lt;there&gt;") {
+		t.Errorf("task page lines without the progress: %s", lines)
 	}
 }
 

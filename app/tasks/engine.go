@@ -578,7 +578,9 @@ func (e *Engine) await(r *run, ctx context.Context, reason string, wait func(con
 	// The log up to the wait is durable before the task shows it waits: a
 	// person may take minutes or days, and a crash meanwhile must not lose
 	// what the task did before.
-	r.log.sync()
+	if err := r.log.Flush(ctx); err != nil && ctx.Err() == nil {
+		e.log.Error("flush the log before waiting", "task", r.task.ID, "err", err)
+	}
 	setPending(true)
 	err := wait(ctx)
 	if errors.Is(context.Cause(r.ctx), errShutdown) {

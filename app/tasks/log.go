@@ -143,21 +143,6 @@ func (w *logWriter) nodeID() string {
 	return w.taskID + "_" + strconv.Itoa(w.nodes)
 }
 
-// sync waits until every event appended so far is committed (or
-// committing failed for good).
-func (w *logWriter) sync() {
-	w.signal()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	target := w.seq
-	for w.committed < target && w.err == nil {
-		ch := w.progress
-		w.mu.Unlock()
-		<-ch
-		w.mu.Lock()
-	}
-}
-
 // flusher commits pending events until the writer is closed and drained.
 func (w *logWriter) flusher() {
 	defer close(w.done)
