@@ -433,3 +433,97 @@ func TestPromptedVariableValues(t *testing.T) {
 		t.Errorf("FormValues: %v", d["FormValues"])
 	}
 }
+
+// TestDeploymentExpiresWhileQueued queues a deployment behind another of
+// the same project and environment (which waits on a manual intervention,
+// holding the concurrency tag) with a QueueTimeExpiry that passes first:
+// it ends TimedOut with a clear reason and never runs.
+func TestDeploymentExpiresWhileQueued(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Held", []any{manualStep("Hold", "wait"), runOnServer("Work", `echo "work ran"`)}, nil)
+	releaseV1(t, c, "Held", "1.0.0")
+	first := deployV1(t, c, map[string]any{"projectName": "Held", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	in := pendingInterruption(t, c, first.ServerTaskId)
+	expiry := time.Now().UTC().Add(time.Second)
+	second := deployV1(t, c, map[string]any{"projectName": "Held", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"noRunAfter": expiry.Format(time.RFC3339Nano)})[0]
+	got := waitTask(t, c, second.ServerTaskId, 30*time.Second, completed)
+	consistent(t, got)
+	if got.State != "TimedOut" || !strings.Contains(got.ErrorMessage, "was not started before its expiry time") {
+		t.Fatalf("expired deployment: %+v", got)
+	}
+	var dep struct{ QueueTimeExpiry time.Time }
+	c.must("GET", "/api/Spaces-1/deployments/"+second.DeploymentId, nil, http.StatusOK, &dep)
+	if dep.QueueTimeExpiry.Sub(expiry).Abs() > time.Millisecond {
+		t.Errorf("QueueTimeExpiry %s, want %s", dep.QueueTimeExpiry, expiry)
+	}
+	if text := details(t, c, second.ServerTaskId).ActivityLogs[0].text(); strings.Contains(text, "work ran") {
+		t.Errorf("the expired deployment ran:\n%s", text)
+	}
+	c.must("POST", "/api/Spaces-1/interruptions/"+in["Id"].(string)+"/submit", map[string]any{"Result": "Proceed"}, http.StatusOK, nil)
+	if got := waitTask(t, c, first.ServerTaskId, 30*time.Second, completed); got.State != "Success" {
+		t.Fatalf("first deployment: %+v", got)
+	}
+}
+
+// TestDeploymentTargetsAndStepOptions: specific and excluded machines
+// (by name on the CI path, by ID on the REST Deployment), a disabled step,
+// Variable conditions that run and that skip.
+func TestDeploymentTargetsAndStepOptions(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	env := createEnvironment(t, c, "Prod")
+	other := createEnvironment(t, c, "Other")
+	a := createCloudTarget(t, c, "region-a", []string{"web"}, env.Id)
+	b := createCloudTarget(t, c, "region-b", []string{"web"}, env.Id)
+	createCloudTarget(t, c, "region-c", []string{"web"}, env.Id)
+	elsewhere := createCloudTarget(t, c, "region-x", []string{"web"}, other.Id)
+	disabled := runOnServer("Disabled", `echo "disabled ran"`)
+	disabled["Actions"].([]map[string]any)[0]["IsDisabled"] = true
+	yes := runOnServer("When yes", `echo "when-yes ran"`)
+	yes["Condition"] = "Variable"
+	yes["Properties"].(map[string]any)["Octopus.Step.ConditionVariableExpression"] = "#{if Notify}true#{/if}"
+	no := runOnServer("When no", `echo "when-no ran"`)
+	no["Condition"] = "Variable"
+	no["Properties"].(map[string]any)["Octopus.Step.ConditionVariableExpression"] = "#{if Missing}true#{/if}"
+	projectWith(t, c, "Targets", []any{targetStep("Web", "web", `echo "web on #{Octopus.Machine.Name}"`), disabled, yes, no},
+		[]map[string]any{{"Name": "Notify", "Value": "True"}})
+	relID := releaseV1(t, c, "Targets", "1.0.0")
+
+	task := deployV1(t, c, map[string]any{"projectName": "Targets", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"specificMachineNames": []string{"region-a", "region-b"}, "excludedMachineNames": []string{"region-b"}})[0]
+	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
+	root := details(t, c, task.ServerTaskId).ActivityLogs[0]
+	text := root.text()
+	if got.State != "Success" || !strings.Contains(text, "web on region-a") || strings.Contains(text, "region-b") || strings.Contains(text, "region-c") {
+		t.Fatalf("%+v\n%s", got, text)
+	}
+	if strings.Contains(text, "disabled ran") || !strings.Contains(text, "when-yes ran") || strings.Contains(text, "when-no ran") {
+		t.Fatalf("steps:\n%s", text)
+	}
+	if n := root.find("Step 4: When no"); n == nil || n.Status != "Skipped" {
+		t.Errorf("a false Variable condition: %+v", n)
+	}
+	var d struct{ SpecificMachineIds, ExcludedMachineIds []string }
+	c.must("GET", "/api/Spaces-1/deployments/"+task.DeploymentId, nil, http.StatusOK, &d)
+	if len(d.SpecificMachineIds) != 2 || d.SpecificMachineIds[0] != a.Id || len(d.ExcludedMachineIds) != 1 || d.ExcludedMachineIds[0] != b.Id {
+		t.Errorf("deployment machines: %+v", d)
+	}
+
+	// The REST Deployment takes IDs; a machine of another environment is refused.
+	e := c.mustFail("POST", "/api/Spaces-1/deployments", map[string]any{"ReleaseId": relID, "EnvironmentId": env.Id,
+		"SpecificMachineIds": []string{elsewhere.Id}}, http.StatusBadRequest)
+	if !strings.Contains(e.ErrorMessage, elsewhere.Id) {
+		t.Errorf("machine of another environment: %+v", e)
+	}
+	var created struct{ TaskId string }
+	c.must("POST", "/api/Spaces-1/deployments", map[string]any{"ReleaseId": relID, "EnvironmentId": env.Id,
+		"ExcludedMachineIds": []string{a.Id, b.Id}}, http.StatusCreated, &created)
+	waitTask(t, c, created.TaskId, 30*time.Second, completed)
+	if text := details(t, c, created.TaskId).ActivityLogs[0].text(); !strings.Contains(text, "web on region-c") ||
+		strings.Contains(text, "web on region-a") || strings.Contains(text, "web on region-b") {
+		t.Errorf("excluded by ID:\n%s", text)
+	}
+}
