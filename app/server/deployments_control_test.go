@@ -527,3 +527,37 @@ func TestDeploymentTargetsAndStepOptions(t *testing.T) {
 		t.Errorf("excluded by ID:\n%s", text)
 	}
 }
+
+// TestRerunDeploymentTask reruns a finished deployment's task: a new task
+// runs the same deployment again (same release snapshot, same options).
+func TestRerunDeploymentTask(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Prod")
+	projectWith(t, c, "Again", []any{runOnServer("Say", `echo "run of #{Octopus.Release.Number} as #{Octopus.Task.Id}"`)}, nil)
+	releaseV1(t, c, "Again", "1.0.0")
+	first := deployV1(t, c, map[string]any{"projectName": "Again", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	if got := waitTask(t, c, first.ServerTaskId, 30*time.Second, completed); got.State != "Success" {
+		t.Fatalf("first: %+v", got)
+	}
+	var rerun taskDoc
+	c.must("POST", "/api/tasks/rerun/"+first.ServerTaskId, nil, http.StatusOK, &rerun)
+	if rerun.Id == first.ServerTaskId || rerun.Arguments["DeploymentId"] != first.DeploymentId {
+		t.Fatalf("rerun: %+v", rerun)
+	}
+	got := waitTask(t, c, rerun.Id, 30*time.Second, completed)
+	consistent(t, got)
+	if text := details(t, c, rerun.Id).ActivityLogs[0].text(); got.State != "Success" || !strings.Contains(text, "run of 1.0.0 as "+rerun.Id) {
+		t.Fatalf("rerun: %+v\n%s", got, text)
+	}
+	// A task still running cannot be rerun.
+	projectWith(t, c, "Slow", []any{manualStep("Wait", "hold on")}, nil)
+	releaseV1(t, c, "Slow", "1.0.0")
+	slow := deployV1(t, c, map[string]any{"projectName": "Slow", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	pendingInterruption(t, c, slow.ServerTaskId)
+	c.mustFail("POST", "/api/tasks/rerun/"+slow.ServerTaskId, nil, http.StatusConflict)
+	c.must("POST", "/api/tasks/"+slow.ServerTaskId+"/cancel", nil, http.StatusOK, nil)
+	if got := waitTask(t, c, slow.ServerTaskId, 30*time.Second, completed); got.State != "Canceled" {
+		t.Fatalf("cancel while waiting: %+v", got)
+	}
+}
