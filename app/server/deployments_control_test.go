@@ -561,3 +561,73 @@ func TestRerunDeploymentTask(t *testing.T) {
 		t.Fatalf("cancel while waiting: %+v", got)
 	}
 }
+
+// TestDeploymentListFilters: GET /deployments filtered by projects,
+// environments, releases (each a comma list, combined with AND), tenants,
+// and paged.
+func TestDeploymentListFilters(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	dev := createEnvironment(t, c, "Dev")
+	prod := createEnvironment(t, c, "Prod")
+	a := projectWith(t, c, "Alpha", []any{runOnServer("Say", `echo hi`)}, nil)
+	b := projectWith(t, c, "Beta", []any{runOnServer("Say", `echo hi`)}, nil)
+	a1, a2 := releaseV1(t, c, "Alpha", "1.0.0"), releaseV1(t, c, "Alpha", "2.0.0")
+	b1 := releaseV1(t, c, "Beta", "1.0.0")
+	var all []string
+	for _, d := range []struct{ project, version string }{{"Alpha", "1.0.0"}, {"Alpha", "2.0.0"}, {"Beta", "1.0.0"}} {
+		for _, dt := range deployV1(t, c, map[string]any{"projectName": d.project, "releaseVersion": d.version, "environmentNames": []string{"Dev", "Prod"}}) {
+			all = append(all, dt.DeploymentId)
+		}
+	}
+	type dep struct{ Id, ProjectId, EnvironmentId, ReleaseId string }
+	list := func(query string) paged[dep] {
+		t.Helper()
+		var p paged[dep]
+		c.must("GET", "/api/Spaces-1/deployments"+query, nil, http.StatusOK, &p)
+		return p
+	}
+	tests := []struct {
+		query string
+		want  func(d dep) bool
+		total int
+	}{
+		{"", func(dep) bool { return true }, 6},
+		{"?projects=" + a.Id, func(d dep) bool { return d.ProjectId == a.Id }, 4},
+		{"?projects=" + a.Id + "," + b.Id, func(dep) bool { return true }, 6},
+		{"?environments=" + prod.Id, func(d dep) bool { return d.EnvironmentId == prod.Id }, 3},
+		{"?releases=" + a2 + "," + b1, func(d dep) bool { return d.ReleaseId == a2 || d.ReleaseId == b1 }, 4},
+		{"?projects=" + a.Id + "&environments=" + dev.Id + "&releases=" + a1, func(d dep) bool {
+			return d.ProjectId == a.Id && d.EnvironmentId == dev.Id && d.ReleaseId == a1
+		}, 1},
+		{"?tenants=Tenants-1", func(dep) bool { return false }, 0},
+	}
+	for _, tt := range tests {
+		got := list(tt.query)
+		if got.TotalResults != tt.total || len(got.Items) != tt.total {
+			t.Errorf("%s: %d items of %d, want %d", tt.query, len(got.Items), got.TotalResults, tt.total)
+		}
+		for _, d := range got.Items {
+			if !tt.want(d) {
+				t.Errorf("%s: unexpected %+v", tt.query, d)
+			}
+		}
+	}
+	// Paged, newest first, following Links.Page.Next.
+	var seen []string
+	next := "/api/Spaces-1/deployments?take=4"
+	for next != "" {
+		var p paged[dep]
+		c.must("GET", next, nil, http.StatusOK, &p)
+		if p.TotalResults != 6 || p.ItemsPerPage != 4 || len(p.Items) > 4 {
+			t.Fatalf("page %s: %+v", next, p)
+		}
+		for _, d := range p.Items {
+			seen = append(seen, d.Id)
+		}
+		next = p.Links["Page.Next"]
+	}
+	if len(seen) != 6 || seen[0] != all[5] || seen[5] != all[0] {
+		t.Errorf("paged: %v (created %v)", seen, all)
+	}
+}
