@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -65,8 +66,10 @@ func TestManualInterventionProceedAndAbort(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	c := adminClient(t, s)
 	createEnvironment(t, c, "Prod")
+	approve := manualStep("Approve", "Check the dashboards")
+	approve["Actions"].([]map[string]any)[0]["Properties"].(map[string]any)["Octopus.Action.Manual.ResponsibleTeamIds"] = "Teams-2, Teams-5"
 	projectWith(t, c, "Gate", []any{
-		manualStep("Approve", "Check the dashboards"),
+		approve,
 		runOnServer("After", `echo "notes=#{Octopus.Action[Approve].Output.Manual.Notes} by=#{Octopus.Action[Approve].Output.Manual.ResponsibleUser.Username} approved=#{Octopus.Action[Approve].Output.Manual.Approved}"`),
 	}, nil)
 	releaseV1(t, c, "Gate", "1.0.0")
@@ -76,6 +79,10 @@ func TestManualInterventionProceedAndAbort(t *testing.T) {
 			c := c.on(t)
 			task := deployV1(t, c, map[string]any{"projectName": "Gate", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
 			i := pendingInterruption(t, c, task.ServerTaskId)
+			// Responsible teams are stored (enforced once teams exist).
+			if teams := fmt.Sprint(i["ResponsibleTeamIds"]); teams != "[Teams-2 Teams-5]" {
+				t.Errorf("ResponsibleTeamIds: %s", teams)
+			}
 			if i["Title"] != "Approve" || i["CorrelationId"] != task.ServerTaskId || i["IsPending"] != true {
 				t.Fatalf("interruption: %+v", i)
 			}
