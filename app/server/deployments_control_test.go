@@ -638,3 +638,34 @@ func TestDeploymentListFilters(t *testing.T) {
 		t.Errorf("paged: %v (created %v)", seen, all)
 	}
 }
+
+// TestStartWithPreviousRunsInParallelAndRollingWindowDoesNot proves the
+// concurrency of steps by handshakes, not timing: the first of two
+// StartWithPrevious steps waits for a file only the second creates (it
+// fails after 20 s if they ran one after the other); a rolling step with
+// window 1 on three targets takes a lock directory that a second
+// concurrent holder could not create.
+func TestStartWithPreviousRunsInParallelAndRollingWindowDoesNot(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	env := createEnvironment(t, c, "Prod")
+	for _, n := range []string{"region-a", "region-b", "region-c"} {
+		createCloudTarget(t, c, n, []string{"web"}, env.Id)
+	}
+	shared := t.TempDir()
+	waiter := runOnServer("Waiter", `for i in $(seq 1 200); do [ -e "#{Shared}/ping" ] && { echo "got ping"; exit 0; }; sleep 0.1; done; echo "no ping"; exit 1`)
+	pinger := runOnServer("Pinger", `touch "#{Shared}/ping"; echo "pinged"`)
+	pinger["StartTrigger"] = "StartWithPrevious"
+	rolling := targetStep("Rolling", "web", `mkdir "#{Shared}/lock" || { echo "overlap on #{Octopus.Machine.Name}"; exit 1; }
+echo "holding on #{Octopus.Machine.Name}"; sleep 0.2; rmdir "#{Shared}/lock"`)
+	rolling["Properties"].(map[string]any)["Octopus.Action.MaxParallelism"] = "1"
+	projectWith(t, c, "Concurrency", []any{waiter, pinger, rolling}, []map[string]any{{"Name": "Shared", "Value": shared}})
+	releaseV1(t, c, "Concurrency", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Concurrency", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	got := waitTask(t, c, task.ServerTaskId, time.Minute, completed)
+	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+	if got.State != "Success" || !strings.Contains(text, "got ping") || strings.Contains(text, "overlap") ||
+		strings.Count(text, "holding on region-") != 3 {
+		t.Fatalf("%+v\n%s", got, text)
+	}
+}
