@@ -80,11 +80,34 @@ type Executor struct {
 
 var _ tasks.Executor = (*Executor)(nil)
 
+// Host runs plans on one place: Run executes p (a one-step slice of a
+// target's plan), sends its events to sink in order and returns when the
+// slice has finished or ctx is done (it must then stop what it started).
+// The built-in worker is a *runner.Runner in this process; agents, SSH
+// targets and offline bundles are hosts of later issues, running the same
+// plan with the same runner elsewhere.
+type Host interface {
+	Run(ctx context.Context, p *runner.Plan, sink runner.Sink) (*runner.Result, error)
+}
+
+var _ Host = (*runner.Runner)(nil)
+
 // target is one place steps run: a machine, or the built-in worker (nil).
 type target struct {
 	machine *app.Machine
 	name    string
 	plan    *runner.Plan
+	host    Host
+}
+
+// hostFor returns the host that runs m's steps (nil m = the built-in
+// worker's), or nil when no host can reach m yet.
+func (r *deploymentRun) hostFor(m *app.Machine) Host {
+	if m == nil || strings.EqualFold(m.Endpoint.CommunicationStyle, app.CommsNone) {
+		// Cloud regions run on the built-in worker, with their own variables.
+		return r.runner
+	}
+	return nil
 }
 
 // unit is one step's slice of one target's plan.
@@ -223,7 +246,7 @@ func (r *deploymentRun) plan(ctx context.Context) error {
 	}
 	var usable []*app.Machine
 	for _, m := range deploy.Targets(r.pd, machines) {
-		if !strings.EqualFold(m.Endpoint.CommunicationStyle, app.CommsNone) {
+		if r.hostFor(m) == nil {
 			r.log.Warning(fmt.Sprintf("Skipping the target %s: deployments to %s targets are not supported yet.", m.Name, m.Endpoint.CommunicationStyle))
 			continue
 		}
@@ -241,7 +264,7 @@ func (r *deploymentRun) plan(ctx context.Context) error {
 		if p == nil {
 			continue
 		}
-		t := &target{machine: m, name: deploy.BuiltInWorkerName, plan: p}
+		t := &target{machine: m, name: deploy.BuiltInWorkerName, plan: p, host: r.hostFor(m)}
 		if m != nil {
 			t.name = m.Name
 		}
@@ -474,7 +497,7 @@ func hasVar(vars []runner.Variable, name string) bool {
 // runUnit runs one step on one target, with guided failure around it.
 func (r *deploymentRun) runUnit(ctx context.Context, s *app.Step, u unit, sn snap, act tasks.Activity) app.ActivityStatus {
 	for attempt := 1; ; attempt++ {
-		res, err := r.runner.Run(ctx, r.slice(u, sn), r.sink(ctx, u, act))
+		res, err := u.target.host.Run(ctx, r.slice(u, sn), r.sink(ctx, u, act))
 		if ctx.Err() != nil {
 			act.Finish(app.ActivityCanceled)
 			return app.ActivityCanceled
