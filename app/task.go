@@ -217,7 +217,10 @@ type TaskService interface {
 	// stop (Cancelling, then Canceled). Completed tasks are returned as they are.
 	CancelTask(ctx context.Context, id string) (*Task, error)
 	// RerunTask queues a new task with the same type, arguments and scope as
-	// the completed task id. Active tasks cannot be rerun (ECONFLICT).
+	// the completed task id — or, for a deployment, a new deployment with
+	// the same release, environment and options, with its own task (so the
+	// dashboard and release pages follow the rerun). Active tasks cannot be
+	// rerun (ECONFLICT).
 	RerunTask(ctx context.Context, id string) (*Task, error)
 }
 

@@ -112,6 +112,45 @@ func (s *Service) CreateDeployment(ctx context.Context, d *app.Deployment) (*app
 	return p.dep, nil
 }
 
+// Rerun reruns the deployment of the completed Deploy task old: a new
+// deployment of the same release to the same environment with the same
+// options (prompted values included; not the schedule, which has passed),
+// deployed by the caller, with its own task. It is the task engine's
+// Rerunner for Deploy tasks.
+func (s *Service) Rerun(ctx context.Context, old *app.Task) (*app.Task, error) {
+	dep, err := s.Store.FindDeploymentByID(ctx, old.SpaceID, old.Arguments[app.TaskArgDeploymentID])
+	if err != nil {
+		return nil, fmt.Errorf("rerun %s: %w", old.ID, err)
+	}
+	forms := map[string]string{}
+	for k, v := range dep.FormValues {
+		forms[k] = v
+	}
+	if len(dep.SensitiveFormValues) > 0 {
+		secret, err := s.Store.RevealDeploymentFormValues(ctx, dep.SpaceID, dep.ID)
+		if err != nil {
+			return nil, fmt.Errorf("rerun %s: %w", old.ID, err)
+		}
+		for k, v := range secret {
+			forms[k] = v
+		}
+	}
+	d := &app.Deployment{SpaceID: dep.SpaceID, ReleaseID: dep.ReleaseID, EnvironmentID: dep.EnvironmentID, Name: dep.Name,
+		DeploymentOptions: app.DeploymentOptions{SpecificMachineIDs: dep.SpecificMachineIDs, ExcludedMachineIDs: dep.ExcludedMachineIDs,
+			SkipActions: dep.SkipActions, UseGuidedFailure: dep.UseGuidedFailure, ForcePackageRedeployment: dep.ForcePackageRedeployment,
+			FormValues: forms, Comments: dep.Comments}}
+	p, err := s.prepare(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	p.task.RerunOf = old.ID
+	if err := s.Store.CreateDeployment(ctx, p.dep, p.task); err != nil {
+		return nil, err
+	}
+	s.wake()
+	return p.task, nil
+}
+
 func (s *Service) wake() {
 	if s.Wake != nil {
 		s.Wake()

@@ -535,27 +535,38 @@ func TestDeploymentTargetsAndStepOptions(t *testing.T) {
 	}
 }
 
-// TestRerunDeploymentTask reruns a finished deployment's task: a new task
-// runs the same deployment again (same release snapshot, same options).
+// TestRerunDeploymentTask reruns a finished deployment's task: a new
+// deployment of the same release with the same options (a sensitive
+// prompted value included) and its own task, which the deployment list —
+// and so the dashboard and release page — shows as the newest.
 func TestRerunDeploymentTask(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	c := adminClient(t, s)
 	createEnvironment(t, c, "Prod")
-	projectWith(t, c, "Again", []any{runOnServer("Say", `echo "run of #{Octopus.Release.Number} as #{Octopus.Task.Id}"`)}, nil)
+	projectWith(t, c, "Again", []any{runOnServer("Say", `echo "run of #{Octopus.Release.Number} as #{Octopus.Task.Id} key=#{Key}"`),
+		runOnServer("Optional", `echo "optional ran"`)},
+		[]map[string]any{{"Name": "Key", "Value": "", "Type": "Sensitive", "IsSensitive": true, "Prompt": map[string]any{"Label": "Key", "Required": true}}})
 	releaseV1(t, c, "Again", "1.0.0")
-	first := deployV1(t, c, map[string]any{"projectName": "Again", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}})[0]
+	first := deployV1(t, c, map[string]any{"projectName": "Again", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"skipStepNames": []string{"Optional"}, "variables": map[string]string{"Key": "rerun-S3cret"}})[0]
 	if got := waitTask(t, c, first.ServerTaskId, 30*time.Second, completed); got.State != "Success" {
 		t.Fatalf("first: %+v", got)
 	}
 	var rerun taskDoc
 	c.must("POST", "/api/tasks/rerun/"+first.ServerTaskId, nil, http.StatusOK, &rerun)
-	if rerun.Id == first.ServerTaskId || rerun.Arguments["DeploymentId"] != first.DeploymentId {
+	if rerun.Id == first.ServerTaskId || rerun.Arguments["DeploymentId"] == "" || rerun.Arguments["DeploymentId"] == first.DeploymentId {
 		t.Fatalf("rerun: %+v", rerun)
 	}
 	got := waitTask(t, c, rerun.Id, 30*time.Second, completed)
 	consistent(t, got)
-	if text := details(t, c, rerun.Id).ActivityLogs[0].text(); got.State != "Success" || !strings.Contains(text, "run of 1.0.0 as "+rerun.Id) {
+	text := details(t, c, rerun.Id).ActivityLogs[0].text()
+	if got.State != "Success" || !strings.Contains(text, "run of 1.0.0 as "+rerun.Id+" key=********") || strings.Contains(text, "optional ran") {
 		t.Fatalf("rerun: %+v\n%s", got, text)
+	}
+	var deps paged[struct{ Id, TaskId, ReleaseId string }]
+	c.must("GET", "/api/Spaces-1/deployments", nil, http.StatusOK, &deps)
+	if deps.TotalResults != 2 || deps.Items[0].Id != rerun.Arguments["DeploymentId"] || deps.Items[0].TaskId != rerun.Id {
+		t.Fatalf("deployments after the rerun: %+v", deps)
 	}
 	// A task still running cannot be rerun.
 	projectWith(t, c, "Slow", []any{manualStep("Wait", "hold on")}, nil)

@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -81,8 +82,16 @@ type Store interface {
 	LastTaskLogSeq(ctx context.Context, id string) (uint64, error)
 }
 
+// Rerunner reruns a completed task of one type its own way and returns
+// the queued task that does it (see Options.Rerunners).
+type Rerunner func(ctx context.Context, old *app.Task) (*app.Task, error)
+
 // Options configure an Engine.
 type Options struct {
+	// Rerunners replace the default rerun (a new task with the same
+	// arguments) for task Names whose task belongs to a record that must
+	// follow it: a deployment is rerun as a new deployment with its own task.
+	Rerunners map[string]Rerunner
 	// Cap is the most tasks executing at once; 0 means DefaultCap.
 	Cap int
 	// Executors maps task Names to what runs them. A task whose Name has
@@ -112,6 +121,7 @@ var (
 type Engine struct {
 	store     Store
 	executors map[string]Executor
+	rerunners map[string]Rerunner
 	cap       int
 	log       *slog.Logger
 	poll      time.Duration
@@ -161,7 +171,7 @@ func New(store Store, opts Options) *Engine {
 	for k, v := range opts.Executors {
 		ex[k] = v
 	}
-	return &Engine{store: store, executors: ex, cap: opts.Cap, log: opts.Logger.With("component", "tasks"),
+	return &Engine{store: store, executors: ex, rerunners: maps.Clone(opts.Rerunners), cap: opts.Cap, log: opts.Logger.With("component", "tasks"),
 		poll: opts.PollInterval, grace: opts.ShutdownGrace, hub: newHub(), runs: map[string]*run{},
 		tags: map[string]string{}, changed: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
@@ -337,6 +347,14 @@ func (e *Engine) RerunTask(ctx context.Context, id string) (*app.Task, error) {
 	}
 	if !old.IsCompleted() {
 		return nil, app.Errorf(app.ECONFLICT, "The task %s is %s; only completed tasks can be rerun.", old.ID, old.State)
+	}
+	if rerun := e.rerunners[old.Name]; rerun != nil {
+		t, err := rerun(ctx, old)
+		if err != nil {
+			return nil, err
+		}
+		e.poke()
+		return t, nil
 	}
 	args := make(map[string]string, len(old.Arguments))
 	for k, v := range old.Arguments {
