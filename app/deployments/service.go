@@ -274,7 +274,10 @@ func (s *Service) machineIDs(ctx context.Context, spaceID string, env *app.Envir
 // given by the variable's name (the octopus CLI's --variable Name:Value) or
 // by its ID (the REST Deployment's FormValues, as the Octopus portal sends
 // them). A required prompt that applies to the environment (unscoped, or
-// scoped to it) must have a non-blank value, else nothing is created.
+// scoped to it) must end up with a non-blank value: a value given must not
+// be blank, and when none is given the variable's own (non-sensitive,
+// non-blank) value is the default the portal's form shows pre-filled;
+// else nothing is created.
 func formValues(rel *app.Release, envID string, given map[string]string) (map[string]string, error) {
 	if len(given) == 0 && !hasRequiredPrompt(rel) {
 		return given, nil
@@ -307,7 +310,10 @@ func formValues(rel *app.Release, envID string, given map[string]string) (map[st
 			}
 			seen[strings.ToLower(v.Name)] = true
 			value, ok := lookupFold(out, v.Name)
-			if !ok || strings.TrimSpace(value) == "" {
+			if !ok && !v.IsSensitive && strings.TrimSpace(v.Value) != "" {
+				continue // its default applies
+			}
+			if strings.TrimSpace(value) == "" {
 				label := v.Prompt.Label
 				if label == "" {
 					label = v.Name

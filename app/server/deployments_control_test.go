@@ -387,18 +387,25 @@ func TestPromptedVariableValues(t *testing.T) {
 	s := startServer(t, t.TempDir())
 	c := adminClient(t, s)
 	createEnvironment(t, c, "Prod")
-	proj := projectWith(t, c, "Prompted", []any{runOnServer("Show", `echo "color=#{Color} size=#{Size}"`)},
-		[]map[string]any{{"Name": "Color", "Value": "red", "Prompt": map[string]any{"Label": "Color", "Required": true}},
+	proj := projectWith(t, c, "Prompted", []any{runOnServer("Show", `echo "color=#{Color} size=#{Size} shape=#{Shape}"`)},
+		[]map[string]any{{"Name": "Color", "Value": "", "Prompt": map[string]any{"Label": "Color", "Required": true}},
+			{"Name": "Shape", "Value": "round", "Prompt": map[string]any{"Label": "Shape", "Required": true}},
 			{"Name": "Size", "Value": "small"}})
 	relID := releaseV1(t, c, "Prompted", "1.0.0")
 
 	// A required prompt without a value (or only blanks) refuses the
-	// deployment with a 400 naming the variable, and creates nothing.
-	for _, vars := range []map[string]string{nil, {"Color": "  "}, {"Size": "big"}} {
+	// deployment with a 400 naming the variable, and creates nothing. One
+	// with a default (Shape) needs no value, but a blank one is refused.
+	for _, tc := range []struct {
+		vars map[string]string
+		name string
+	}{{nil, "'Color'"}, {map[string]string{"Color": "  "}, "'Color'"}, {map[string]string{"Size": "big"}, "'Color'"},
+		{map[string]string{"Color": "teal", "Shape": " "}, "'Shape'"}} {
 		e := c.mustFail("POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"spaceId": "Spaces-1",
-			"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}, "variables": vars}, http.StatusBadRequest)
-		if !strings.Contains(strings.Join(e.Errors, " "), "'Color'") || !strings.Contains(e.ErrorMessage, "prompted variable") {
-			t.Errorf("variables %v: %+v", vars, e)
+			"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}, "variables": tc.vars}, http.StatusBadRequest)
+		if errs := strings.Join(e.Errors, " "); !strings.Contains(errs, tc.name) || !strings.Contains(e.ErrorMessage, "prompted variable") ||
+			(tc.name == "'Color'" && strings.Contains(errs, "'Shape'")) {
+			t.Errorf("variables %v: %+v", tc.vars, e)
 		}
 	}
 	env := c.mustFail("POST", "/api/Spaces-1/deployments", map[string]any{"ReleaseId": relID, "EnvironmentId": "Environments-1"}, http.StatusBadRequest)
@@ -423,15 +430,15 @@ func TestPromptedVariableValues(t *testing.T) {
 	c.must("POST", "/api/Spaces-1/deployments", map[string]any{"ReleaseId": relID, "EnvironmentId": "Environments-1",
 		"FormValues": map[string]string{colorID: "green"}}, http.StatusCreated, &byID)
 	first := waitTask(t, c, byID["TaskId"].(string), 30*time.Second, completed)
-	if text := details(t, c, first.Id).ActivityLogs[0].text(); first.State != "Success" || !strings.Contains(text, "color=green size=small") {
+	if text := details(t, c, first.Id).ActivityLogs[0].text(); first.State != "Success" || !strings.Contains(text, "color=green size=small shape=round") {
 		t.Fatalf("FormValues by ID: %+v\n%s", first, text)
 	}
 
 	task := deployV1(t, c, map[string]any{"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
-		"variables": map[string]string{"Color": "blue"}})[0]
+		"variables": map[string]string{"Color": "blue", "shape": "square"}})[0]
 	got := waitTask(t, c, task.ServerTaskId, 30*time.Second, completed)
 	text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
-	if got.State != "Success" || !strings.Contains(text, "color=blue size=small") {
+	if got.State != "Success" || !strings.Contains(text, "color=blue size=small shape=square") {
 		t.Fatalf("%+v\n%s", got, text)
 	}
 	var d map[string]any

@@ -499,6 +499,7 @@ func TestPortalDeployFormOptions(t *testing.T) {
 	iNote, iToken, iColour := strings.Index(form, "A note"), strings.Index(form, "API token"), strings.Index(form, "Colour of the day")
 	if iNote < 0 || iToken < iNote || iColour < iToken || !strings.Contains(form, `name="prompt:Token" autocomplete="off"`) ||
 		!strings.Contains(form, `type="password"`) || !strings.Contains(form, `name="prompt:Color" value="" required`) ||
+		!strings.Contains(form, `name="prompt:Note" value="none"`) ||
 		!strings.Contains(form, `data-testid="field-force"`) || !strings.Contains(form, `data-testid="field-queue_time"`) {
 		t.Fatalf("deploy form:\n%s", form)
 	}

@@ -171,7 +171,11 @@ func (h *Handler) deployForm(ctx context.Context, rel *app.Release, chosen url.V
 			p := views.DeployPrompt{Field: promptField + v.Name, Label: label, Description: v.Prompt.Description,
 				Required: v.Prompt.Required, Sensitive: v.IsSensitive}
 			if !p.Sensitive {
-				p.Value = chosen.Get(p.Field)
+				// What the user typed on a refused form, else the default.
+				p.Value = v.Value
+				if typed, ok := chosen[p.Field]; ok && len(typed) > 0 {
+					p.Value = typed[0]
+				}
 			}
 			f.Prompts = append(f.Prompts, p)
 		}
