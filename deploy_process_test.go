@@ -180,6 +180,72 @@ func TestKill9MidDeployment(t *testing.T) {
 	p2.stop(t)
 }
 
+// TestKill9WhileWaitingOnManualIntervention kills a real server process
+// while a deployment waits on a manual intervention after a step that set
+// an output variable. Deployments are not resumed after a restart (the
+// outputs of earlier steps lived only in the killed process): the task must
+// end Failed with a reason that says it was waiting and what to do, and
+// its interruption must no longer be pending.
+func TestKill9WhileWaitingOnManualIntervention(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := testEnv("ARGONAUT_ADMIN_USERNAME=admin", "ARGONAUT_ADMIN_PASSWORD=correct horse battery")
+	p := startServer(t, env, "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	key := apiKeyFor(t, p.URL)
+	setupProject(t, p.URL, key, "Prod", "Gated", `set_octopusvariable Built yes; echo "built"`)
+	var proc map[string]any
+	api(t, p.URL, key, "GET", "/api/Spaces-1/deploymentprocesses/deploymentprocess-Projects-1", nil, &proc, http.StatusOK)
+	proc["Steps"] = append(proc["Steps"].([]any), map[string]any{"Name": "Approve", "Properties": map[string]any{},
+		"Actions": []map[string]any{{"Name": "Approve", "ActionType": "Octopus.Manual",
+			"Properties": map[string]any{"Octopus.Action.Manual.Instructions": "ok?", "Octopus.Action.RunOnServer": "true"}}}})
+	api(t, p.URL, key, "PUT", "/api/Spaces-1/deploymentprocesses/deploymentprocess-Projects-1", proc, nil, http.StatusOK)
+	api(t, p.URL, key, "POST", "/api/Spaces-1/releases/create/v1", map[string]any{"projectName": "Gated", "releaseVersion": "1.0.0"}, nil, http.StatusCreated)
+	var dep struct {
+		DeploymentServerTasks []struct{ DeploymentId, ServerTaskId string }
+	}
+	api(t, p.URL, key, "POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"projectName": "Gated",
+		"releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}}, &dep, http.StatusCreated)
+	taskID := dep.DeploymentServerTasks[0].ServerTaskId
+	var waiting struct{ HasPendingInterruptions bool }
+	deadline := time.Now().Add(30 * time.Second)
+	for pause := 20 * time.Millisecond; !waiting.HasPendingInterruptions; pause = min(pause*2, 250*time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the deployment never waited on its manual intervention")
+		}
+		time.Sleep(pause) // polling interval, bounded by the deadline
+		api(t, p.URL, key, "GET", "/api/tasks/"+taskID, nil, &waiting, http.StatusOK)
+	}
+	var pending struct{ Items []struct{ Id string } }
+	api(t, p.URL, key, "GET", "/api/Spaces-1/interruptions?pendingOnly=true&regarding="+taskID, nil, &pending, http.StatusOK)
+	if len(pending.Items) != 1 {
+		t.Fatalf("pending interruptions: %+v", pending)
+	}
+
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.exited
+	p2 := startServer(t, env, "server", "--listen", "127.0.0.1:0", "--data-dir", dataDir)
+	got := pollTask(t, p2.URL, key, taskID, 30*time.Second, func(t procTask, _ string) bool { return t.IsCompleted })
+	if got.State != "Failed" || !strings.Contains(got.ErrorMessage, "interrupted by server restart while it waited for a manual intervention") ||
+		!strings.Contains(got.ErrorMessage, "deploy the release again") {
+		t.Fatalf("after restart: %+v", got)
+	}
+	var after struct {
+		IsPending bool
+		Form      struct{ Values map[string]string }
+	}
+	api(t, p2.URL, key, "GET", "/api/Spaces-1/interruptions/"+pending.Items[0].Id, nil, &after, http.StatusOK)
+	if after.IsPending {
+		t.Errorf("the interruption is still pending after its task failed: %+v", after)
+	}
+	api(t, p2.URL, key, "POST", "/api/Spaces-1/interruptions/"+pending.Items[0].Id+"/submit", map[string]any{"Result": "Proceed"}, nil, http.StatusConflict)
+	// The log before the kill is intact and ends with the reason.
+	pollTask(t, p2.URL, key, taskID, time.Second, func(_ procTask, l string) bool {
+		return strings.Contains(l, "built") && strings.Contains(l, "Waiting: Manual intervention: Approve") && strings.Contains(l, "deploy the release again")
+	})
+	p2.stop(t)
+}
+
 // TestCLIReleaseCreateAndDeployWait drives a real server with the CLI:
 // release create, then deploy --wait --progress; the exit code is the outcome.
 func TestCLIReleaseCreateAndDeployWait(t *testing.T) {

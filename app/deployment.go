@@ -54,8 +54,14 @@ type DeploymentOptions struct {
 	// default (see GuidedFailureOn).
 	UseGuidedFailure         *bool
 	ForcePackageRedeployment bool
-	// FormValues are prompted variable values by variable name.
+	// FormValues are prompted variable values by variable name, except
+	// those of sensitive variables, which are in SensitiveFormValues.
 	FormValues map[string]string
+	// SensitiveFormValues are the prompted values of sensitive variables.
+	// They are stored encrypted; outside storage their values are only
+	// filled by DeploymentStore.RevealDeploymentFormValues (for the
+	// executor), every other read leaves them empty.
+	SensitiveFormValues map[string]string
 	// QueueTime delays the start; zero = now.
 	QueueTime time.Time
 	// QueueTimeExpiry: not started by then → TimedOut; zero = never.
@@ -140,6 +146,9 @@ type DeploymentStore interface {
 	// CreateDeployment stores d, its task t (Queued) and an audit event in
 	// one transaction, filling in d.ID, d.TaskID, t.ID and the times.
 	CreateDeployment(ctx context.Context, d *Deployment, t *Task) error
+	// RevealDeploymentFormValues returns the sensitive prompted values of
+	// deployment id, decrypted.
+	RevealDeploymentFormValues(ctx context.Context, spaceID, id string) (map[string]string, error)
 }
 
 // DeploymentService creates and finds deployments. Creating one validates

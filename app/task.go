@@ -217,12 +217,30 @@ type TaskService interface {
 	// stop (Cancelling, then Canceled). Completed tasks are returned as they are.
 	CancelTask(ctx context.Context, id string) (*Task, error)
 	// RerunTask queues a new task with the same type, arguments and scope as
-	// the completed task id. Active tasks cannot be rerun (ECONFLICT).
+	// the completed task id — or, for a deployment, a new deployment with
+	// the same release, environment and options, with its own task (so the
+	// dashboard and release pages follow the rerun). Active tasks cannot be
+	// rerun (ECONFLICT).
 	RerunTask(ctx context.Context, id string) (*Task, error)
 }
 
 // InterruptedByRestart is the ErrorMessage of tasks a crash or restart left running.
 const InterruptedByRestart = "interrupted by server restart"
+
+// InterruptedReason is the ErrorMessage of a task a restart or shutdown
+// (base) stopped. A task that was waiting on an interruption (a manual
+// intervention or a guided failure decision) says so: it is not resumed,
+// because what its earlier steps produced (output variables, sensitive
+// ones included, the masking set, guided failure exclusions) lives only in
+// the server that ran it, and a later step reading a missing output would
+// quietly run with a blank value.
+func InterruptedReason(base string, waiting bool) string {
+	if !waiting {
+		return base
+	}
+	return base + " while it waited for a manual intervention or guided failure decision; " +
+		"a deployment does not resume after a restart, deploy the release again"
+}
 
 // EventTaskCanceled is the audit category of a user cancelling a task.
 const EventTaskCanceled = "TaskCanceled"

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 
 	"github.com/argonautdeploy/argonaut/runner/archive"
@@ -57,13 +58,15 @@ type fileWithSize struct {
 
 func (f fileWithSize) Size() int64 { return f.size }
 
-// Package step conventions: script files run from the package root, in
-// this order (Octopus's order, §4.6 of the reference).
+// Package step conventions: scripts named for a stage run from the package
+// root, in this order (Octopus's order, §4.6 of the reference). Each stage
+// has a Bash (.sh) and a PowerShell (.ps1) form; see packageScript for which
+// one runs.
 const (
-	preDeployScript    = "PreDeploy.sh"
-	deployScript       = "Deploy.sh"
-	postDeployScript   = "PostDeploy.sh"
-	deployFailedScript = "DeployFailed.sh"
+	preDeployScript    = "PreDeploy"
+	deployScript       = "Deploy"
+	postDeployScript   = "PostDeploy"
+	deployFailedScript = "DeployFailed"
 )
 
 // installDirVariable names the installation directory for package scripts
@@ -78,6 +81,14 @@ type packageStep struct{}
 
 func (packageStep) execute(ctx context.Context, sc *stepRun) error {
 	d := &deployment{sc: sc, ref: *sc.step.Package, props: sc.step.Properties}
+	if d.props.SkipIfAlreadyInstalled {
+		if dir, ok := d.installedBefore(); ok {
+			sc.logf(Info, "The package %s %s is already installed at %s, so it is not installed again (Skip if already installed; deploy with Force package redeployment to install it anyway).",
+				d.ref.ID, d.ref.Version, dir)
+			sc.setOutput("Package.InstallationDirectoryPath", dir, false)
+			return nil
+		}
+	}
 	if err := d.verifyAndExtract(ctx); err != nil {
 		return err
 	}
@@ -98,8 +109,58 @@ func (packageStep) execute(ctx context.Context, sc *stepRun) error {
 			return err
 		}
 	}
+	if err := d.recordInstallation(); err != nil {
+		sc.logf(Warning, "The installation was not recorded in the deployment journal: %v", err)
+	}
 	sc.setOutput("Package.InstallationDirectoryPath", d.installDir, false)
 	return nil
+}
+
+// The deployment journal records, per target, which package versions were
+// installed where: <Applications>/.journal/[<Tenant>/]<Env>/<ID>/<target>/<Version>
+// holds the installation directory of the last successful installation
+// (outside the package's own directory, which holds only installations).
+// It is keyed by target because cloud-region targets share the built-in
+// worker's Applications directory.
+const journalDir = ".journal"
+
+func (d *deployment) journalPath() string {
+	p := d.sc.run.plan
+	target := p.Target.ID
+	if target == "" {
+		target = "worker"
+	}
+	return filepath.Join(d.sc.run.r.ApplicationsDir, journalDir, p.Tenant, p.Environment, d.ref.ID, filepath.Base(target), d.ref.Version)
+}
+
+// installedBefore returns the directory the journal records for this
+// version, if that directory still exists.
+func (d *deployment) installedBefore() (string, bool) {
+	if d.sc.run.r.ApplicationsDir == "" {
+		return "", false
+	}
+	b, err := os.ReadFile(d.journalPath())
+	if err != nil {
+		return "", false
+	}
+	dir := string(b)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() || !filepath.IsAbs(dir) {
+		return "", false
+	}
+	return dir, true
+}
+
+// recordInstallation writes the journal entry of a successful installation.
+func (d *deployment) recordInstallation() error {
+	path := d.journalPath()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(d.installDir), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // deployment is one package step in progress.
@@ -196,23 +257,51 @@ func (d *deployment) script(name string) func(context.Context) error {
 	}
 }
 
-// runPackageScript runs name from the installation directory. The file is
-// read through os.Root and must be a regular file, not a link.
-func (d *deployment) runPackageScript(ctx context.Context, name string) error {
+// packageScript chooses the file that runs for a stage: on Windows the .ps1
+// when the package has one, else the .sh; elsewhere the .sh when the
+// package has one, else the .ps1. A .ps1 needs PowerShell (pwsh or
+// powershell); a stage whose only script is a .ps1 on a host without it
+// fails, naming the missing shell, rather than being skipped silently.
+// "" means the package has no script for the stage.
+func packageScript(root *os.Root, stage, goos string) (name string, syn Syntax, err error) {
+	order := []struct {
+		ext string
+		syn Syntax
+	}{{".sh", Bash}, {".ps1", PowerShell}}
+	if goos == "windows" {
+		order[0], order[1] = order[1], order[0]
+	}
+	for _, o := range order {
+		st, err := root.Lstat(stage + o.ext)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("%s: %w", stage+o.ext, err)
+		}
+		if !st.Mode().IsRegular() {
+			return "", "", fmt.Errorf("%s is not a regular file; refusing to run it", stage+o.ext)
+		}
+		return stage + o.ext, o.syn, nil
+	}
+	return "", "", nil
+}
+
+// runPackageScript runs the script of stage from the installation
+// directory. The file is read through os.Root and must be a regular file,
+// not a link.
+func (d *deployment) runPackageScript(ctx context.Context, stage string) error {
 	root, err := os.OpenRoot(d.installDir)
 	if err != nil {
 		return fmt.Errorf("open installation directory: %w", err)
 	}
 	defer root.Close()
-	st, err := root.Lstat(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+	name, syn, err := packageScript(root, stage, runtime.GOOS)
+	if err != nil || name == "" {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file; refusing to run it", name)
+	if syn == PowerShell && !HasPowerShell() {
+		return fmt.Errorf("%s: %w", name, ErrNoPowerShell)
 	}
 	body, err := root.ReadFile(name)
 	if err != nil {
@@ -220,7 +309,7 @@ func (d *deployment) runPackageScript(ctx context.Context, name string) error {
 	}
 	d.sc.logf(Info, "Running %s", name)
 	vars := d.stepVariables()
-	err = runScript(ctx, d.sc, script{Syntax: Bash, Body: string(body), Dir: d.installDir, Vars: vars})
+	err = runScript(ctx, d.sc, script{Syntax: syn, Body: string(body), Dir: d.installDir, Vars: vars})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -238,7 +327,7 @@ func (d *deployment) stepVariables() *template.Variables {
 	return vars
 }
 
-// deployFailed runs DeployFailed.sh after a failed stage; its own failure is
+// deployFailed runs the DeployFailed script after a failed stage; its own failure is
 // logged, the original error stands.
 func (d *deployment) deployFailed(ctx context.Context) {
 	if d.props.SkipPackageScripts || ctx.Err() != nil {

@@ -354,3 +354,65 @@ func TestPackageStepEncodingsAndFormats(t *testing.T) {
 		t.Errorf("no warning for the unresolved token:\n%s", strings.Join(rec.logs(""), "\n"))
 	}
 }
+
+func TestSkipIfAlreadyInstalled(t *testing.T) {
+	r, step := packageFixture(t, "Acme.Web.1.2.3.tar.gz", buildTarGz(t, appPackage))
+	step.Properties.SkipIfAlreadyInstalled = true
+	report := scriptStepOf("Report", `echo "dir=#{Octopus.Action[Deploy app].Output.Package.InstallationDirectoryPath}"`)
+	first := filepath.Join(r.ApplicationsDir, "Production", "Acme.Web", "1.2.3")
+	run := func(p *Plan) string {
+		t.Helper()
+		res, rec := runPlan(t, r, p)
+		logs := strings.Join(rec.logs(""), "\n")
+		if res.Outcome != Succeeded {
+			t.Fatalf("%s %+v\n%s", res.Outcome, res.Steps, logs)
+		}
+		return logs
+	}
+
+	if logs := run(packagePlan(step, report)); !strings.Contains(logs, "deploying") || !strings.Contains(logs, "dir="+first) {
+		t.Fatalf("first deployment:\n%s", logs)
+	}
+	// Same version, same target: skipped, and the output names the first installation.
+	logs := run(packagePlan(step, report))
+	if strings.Contains(logs, "deploying") || !strings.Contains(logs, "is already installed at "+first) || !strings.Contains(logs, "dir="+first) {
+		t.Fatalf("second deployment:\n%s", logs)
+	}
+	if _, err := os.Stat(first + "_1"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a skipped installation extracted again: %v", err)
+	}
+	// Another target sharing the Applications directory installs its own copy.
+	other := packagePlan(step, report)
+	other.Target.ID = "Machines-2"
+	if logs := run(other); !strings.Contains(logs, "deploying") || !strings.Contains(logs, "dir="+first+"_1") {
+		t.Fatalf("other target:\n%s", logs)
+	}
+	// Without the property (as ForcePackageRedeployment plans it), it installs again.
+	forced := step
+	forced.Properties.SkipIfAlreadyInstalled = false
+	if logs := run(packagePlan(forced, report)); !strings.Contains(logs, "deploying") || !strings.Contains(logs, "dir="+first+"_2") {
+		t.Fatalf("forced:\n%s", logs)
+	}
+	// An installation removed from disk is installed again.
+	if err := os.RemoveAll(first + "_2"); err != nil {
+		t.Fatal(err)
+	}
+	if logs := run(packagePlan(step, report)); !strings.Contains(logs, "deploying") || !strings.Contains(logs, "dir="+first+"_2") {
+		t.Fatalf("after removal:\n%s", logs)
+	}
+	// A failed installation is not recorded.
+	entries := slices.Clone(appPackage)
+	for i := range entries {
+		if entries[i].name == "Deploy.sh" {
+			entries[i].body = "exit 3\n"
+		}
+	}
+	r2, broken := packageFixture(t, "Acme.Web.1.2.3.tar.gz", buildTarGz(t, entries))
+	broken.Properties.SkipIfAlreadyInstalled = true
+	if res, _ := runPlan(t, r2, packagePlan(broken)); res.Outcome != Failed {
+		t.Fatalf("broken: %s", res.Outcome)
+	}
+	if _, err := os.Stat(filepath.Join(r2.ApplicationsDir, ".journal")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed installation was journaled: %v", err)
+	}
+}

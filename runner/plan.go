@@ -167,12 +167,18 @@ type StepProperties struct {
 	PurgeCustomInstallationDirectory bool `json:",omitempty"`
 	// SkipPackageScripts disables PreDeploy/Deploy/PostDeploy/DeployFailed.
 	SkipPackageScripts bool `json:",omitempty"`
+	// SkipIfAlreadyInstalled skips the step when this target's journal
+	// records a successful installation of the same package version in the
+	// same environment (and tenant) whose directory still exists
+	// (Octopus.Action.Package.SkipIfAlreadyInstalled; the planner clears it
+	// for a deployment with ForcePackageRedeployment).
+	SkipIfAlreadyInstalled bool `json:",omitempty"`
 }
 
 func (p StepProperties) isZero() bool {
 	return len(p.SubstituteInFiles) == 0 && len(p.StructuredConfigFiles) == 0 &&
 		p.CustomInstallationDirectory == "" && !p.PurgeCustomInstallationDirectory &&
-		!p.IgnoreVariableReplacementErrors && !p.SkipPackageScripts
+		!p.IgnoreVariableReplacementErrors && !p.SkipPackageScripts && !p.SkipIfAlreadyInstalled
 }
 
 // Duration is a time.Duration written in JSON as a Go duration string.

@@ -335,15 +335,6 @@ func TestSinkErrorStopsRun(t *testing.T) {
 	}
 }
 
-func TestPowerShellWithoutPwshFailsClearly(t *testing.T) {
-	s := scriptStepOf("PS", "Write-Host hi")
-	s.Syntax = PowerShell
-	res, _ := runPlan(t, testRunner(t), plan(s))
-	if res.Steps[0].Outcome != Failed || !strings.Contains(res.Steps[0].Message, "PowerShell") {
-		t.Errorf("step %+v", res.Steps[0])
-	}
-}
-
 func TestInvalidPlanIsAnError(t *testing.T) {
 	_, err := testRunner(t).Run(context.Background(), plan(), &recorder{})
 	var pe *PlanError

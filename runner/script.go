@@ -82,6 +82,10 @@ func (e *scriptError) Error() string {
 // child). The trade-off: the values live in the shell's memory, and a user
 // script that prints its own functions (`set`, `declare -f`) shows them;
 // such output is still masked. $0 is /dev/fd/3 rather than a file name.
+//
+// PowerShell gets the same program shape (bootstrap.PowerShell: helpers,
+// $OctopusParameters, the body) on its standard input instead, read by a
+// fixed -Command loader; the same three rules hold.
 func runScript(ctx context.Context, sc *stepRun, s script) error {
 	shell, err := shellFor(s.Syntax)
 	if err != nil {
@@ -91,7 +95,15 @@ func runScript(ctx context.Context, sc *stepRun, s script) error {
 	if vars == nil {
 		vars = sc.vars
 	}
+	// PowerShell reads its program from standard input through a fixed
+	// loader (bootstrap.PowerShellArgs): it cannot run /dev/fd/3 (-File
+	// insists on a .ps1 name), and stdin works the same on Windows.
+	args := []string{"/dev/fd/3"}
 	source := bootstrap.Script(evaluatedVariables(vars), s.Body)
+	if s.Syntax == PowerShell {
+		args = bootstrap.PowerShellArgs()
+		source = bootstrap.PowerShell(evaluatedVariables(vars), s.Body)
+	}
 
 	src, feed, err := scriptSource(source)
 	if err != nil {
@@ -99,13 +111,17 @@ func runScript(ctx context.Context, sc *stepRun, s script) error {
 	}
 	defer src.Close()
 	out := newScriptOutput(sc)
-	cmd := exec.CommandContext(ctx, shell, "/dev/fd/3")
+	cmd := exec.CommandContext(ctx, shell, args...)
 	cmd.Dir = s.Dir
 	cmd.Env = scriptEnvironment()
 	cmd.Stdin = nil // /dev/null
 	cmd.Stdout = out.stdout
 	cmd.Stderr = out.stderr
-	cmd.ExtraFiles = []*os.File{src}
+	if s.Syntax == PowerShell {
+		cmd.Stdin = src
+	} else {
+		cmd.ExtraFiles = []*os.File{src}
+	}
 	killProcessGroupOnCancel(cmd)
 	if err := cmd.Start(); err != nil {
 		feed() // closes the pipe's write end, if any
@@ -118,7 +134,8 @@ func runScript(ctx context.Context, sc *stepRun, s script) error {
 	return out.outcome(waitErr)
 }
 
-// shellFor finds the interpreter for a syntax.
+// shellFor finds the interpreter for a syntax. PowerShell is pwsh
+// (PowerShell 7, any OS) or, failing that, powershell (Windows PowerShell).
 func shellFor(syn Syntax) (string, error) {
 	switch syn {
 	case Bash:
@@ -126,12 +143,24 @@ func shellFor(syn Syntax) (string, error) {
 	case Sh:
 		return lookShell("sh")
 	case PowerShell:
-		if _, err := exec.LookPath("pwsh"); err != nil {
-			return "", errors.New("PowerShell scripts need pwsh, which is not installed on this target (not found in PATH)")
+		for _, name := range []string{"pwsh", "powershell"} {
+			if path, err := exec.LookPath(name); err == nil {
+				return path, nil
+			}
 		}
-		return "", errors.New("PowerShell scripts are not supported by this runner yet")
+		return "", ErrNoPowerShell
 	}
 	return "", fmt.Errorf("unknown script syntax %q", syn)
+}
+
+// ErrNoPowerShell fails a PowerShell script (inline, or a package's .ps1)
+// on a host where neither pwsh nor powershell is on the PATH.
+var ErrNoPowerShell = errors.New("PowerShell scripts need pwsh or powershell, and neither is installed on this target (not found in PATH)")
+
+// HasPowerShell reports whether this host can run PowerShell scripts.
+func HasPowerShell() bool {
+	_, err := shellFor(PowerShell)
+	return err == nil
 }
 
 func lookShell(name string) (string, error) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/secrets"
 	"github.com/dgraph-io/badger/v4"
 )
 
@@ -30,9 +31,12 @@ type deploymentRecord struct {
 	UseGuidedFailure         *bool             `json:"use_guided_failure,omitempty"`
 	ForcePackageRedeployment bool              `json:"force_package_redeployment,omitempty"`
 	FormValues               map[string]string `json:"form_values,omitempty"`
-	QueueTime                time.Time         `json:"queue_time,omitzero"`
-	QueueTimeExpiry          time.Time         `json:"queue_time_expiry,omitzero"`
-	Comments                 string            `json:"comments,omitempty"`
+	// SealedFormValues are sensitive prompted values, each sealed with
+	// the master key (additional data: sensitiveFormAD).
+	SealedFormValues map[string]string `json:"sealed_form_values,omitempty"`
+	QueueTime        time.Time         `json:"queue_time,omitzero"`
+	QueueTimeExpiry  time.Time         `json:"queue_time_expiry,omitzero"`
+	Comments         string            `json:"comments,omitempty"`
 	stamps
 }
 
@@ -56,7 +60,88 @@ func (r *deploymentRecord) toApp(n uint64) *app.Deployment {
 		TenantID: r.TenantID, TaskID: r.TaskID, Created: r.Created, DeployedBy: r.DeployedBy, DeployedByID: r.DeployedByID,
 		DeploymentOptions: app.DeploymentOptions{SpecificMachineIDs: r.SpecificMachineIDs, ExcludedMachineIDs: r.ExcludedMachineIDs,
 			SkipActions: r.SkipActions, UseGuidedFailure: r.UseGuidedFailure, ForcePackageRedeployment: r.ForcePackageRedeployment,
-			FormValues: r.FormValues, QueueTime: r.QueueTime, QueueTimeExpiry: r.QueueTimeExpiry, Comments: r.Comments}}
+			FormValues: r.FormValues, SensitiveFormValues: blankValues(r.SealedFormValues), QueueTime: r.QueueTime,
+			QueueTimeExpiry: r.QueueTimeExpiry, Comments: r.Comments}}
+}
+
+// blankValues returns m's keys with empty values (nil for none).
+func blankValues(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k := range m {
+		out[k] = ""
+	}
+	return out
+}
+
+// sensitiveFormAD binds a sealed prompted value to its deployment and
+// variable name, so it cannot be moved to another.
+func sensitiveFormAD(deploymentID, name string) string {
+	return deploymentID + "/form/" + name
+}
+
+// RevealDeploymentFormValues implements app.DeploymentStore.
+func (d *DB) RevealDeploymentFormValues(ctx context.Context, spaceID, id string) (map[string]string, error) {
+	var out map[string]string
+	err := d.view(func(txn *badger.Txn) error {
+		n, rec, err := findRecord[deploymentRecord](txn, deploymentKind, spaceID, id)
+		if err != nil {
+			return err
+		}
+		depID := app.FormatID(app.KindDeployment, n)
+		out = make(map[string]string, len(rec.SealedFormValues))
+		for name, sealed := range rec.SealedFormValues {
+			v, err := d.open(sealed, sensitiveFormAD(depID, name))
+			if err != nil {
+				return err
+			}
+			out[name] = v
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: reveal deployment form values: %w", err)
+	}
+	return out, nil
+}
+
+// resealDeploymentFormValues re-encrypts the sensitive prompted values of
+// every deployment under next, inside the rotation's transaction.
+func (d *DB) resealDeploymentFormValues(txn *badger.Txn, next *secrets.Cipher) (int, error) {
+	type item struct {
+		n uint64
+		r *deploymentRecord
+	}
+	var deps []item
+	if err := scan(txn, app.KindDeployment, func(n uint64, r *deploymentRecord) error {
+		if len(r.SealedFormValues) > 0 {
+			deps = append(deps, item{n, r})
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	count := 0
+	for _, it := range deps {
+		depID := app.FormatID(app.KindDeployment, it.n)
+		for name, sealed := range it.r.SealedFormValues {
+			ad := sensitiveFormAD(depID, name)
+			pt, err := d.open(sealed, ad)
+			if err != nil {
+				return 0, err
+			}
+			if it.r.SealedFormValues[name], err = next.Seal([]byte(pt), []byte(ad)); err != nil {
+				return 0, err
+			}
+			count++
+		}
+		if err := setJSON(txn, objKey(app.KindDeployment, it.n), it.r); err != nil {
+			return 0, err
+		}
+	}
+	return count, nil
 }
 
 // CreateDeployment implements app.DeploymentStore: the deployment, its
@@ -106,6 +191,17 @@ func (d *DB) CreateDeployment(ctx context.Context, dep *app.Deployment, t *app.T
 			return err
 		}
 		depID := app.FormatID(app.KindDeployment, dn)
+		rec.SealedFormValues = nil
+		for name, v := range dep.SensitiveFormValues {
+			sealed, err := d.seal(v, sensitiveFormAD(depID, name))
+			if err != nil {
+				return err
+			}
+			if rec.SealedFormValues == nil {
+				rec.SealedFormValues = map[string]string{}
+			}
+			rec.SealedFormValues[name] = sealed
+		}
 		t.State, t.Created = app.TaskQueued, now
 		t.ProjectID, t.EnvironmentID, t.TenantID = rec.ProjectID, rec.EnvironmentID, rec.TenantID
 		t.QueueTime, t.QueueTimeExpiry = rec.QueueTime, rec.QueueTimeExpiry

@@ -60,6 +60,28 @@ func TestCreateDeploymentWithItsTaskInOneTransaction(t *testing.T) {
 	if queued, _ := d.TasksInState(ctx, app.TaskQueued); len(queued) != 1 {
 		t.Fatalf("a failed deployment left a task: %d", len(queued))
 	}
+
+	// Sensitive prompted values are sealed: read back blank, revealed on
+	// request, bound to their deployment, re-encrypted by a key rotation.
+	secret := &app.Deployment{SpaceID: app.DefaultSpaceID, Name: "Deploy to Production", ReleaseID: r.ID, EnvironmentID: env.ID,
+		DeploymentOptions: app.DeploymentOptions{SensitiveFormValues: map[string]string{"Key": "form-S3cret-value"}}}
+	mustOK(t, d.CreateDeployment(ctx, secret, &app.Task{Description: "Deploy"}))
+	if secret.SensitiveFormValues["Key"] != "" || len(secret.SensitiveFormValues) != 1 {
+		t.Fatalf("created: %+v", secret.DeploymentOptions)
+	}
+	if got, _ := d.FindDeploymentByID(ctx, app.DefaultSpaceID, secret.ID); got.SensitiveFormValues["Key"] != "" || len(got.SensitiveFormValues) != 1 {
+		t.Fatalf("read back: %+v", got.DeploymentOptions)
+	}
+	revealed, err := d.RevealDeploymentFormValues(ctx, app.DefaultSpaceID, secret.ID)
+	if err != nil || revealed["Key"] != "form-S3cret-value" {
+		t.Fatalf("revealed %v, %v", revealed, err)
+	}
+	if n, err := d.RotateMasterKey(ctx, newCipher(t)); err != nil || n != 1 {
+		t.Fatalf("rotate: %d, %v", n, err)
+	}
+	if revealed, err := d.RevealDeploymentFormValues(ctx, app.DefaultSpaceID, secret.ID); err != nil || revealed["Key"] != "form-S3cret-value" {
+		t.Fatalf("after rotation: %v, %v", revealed, err)
+	}
 }
 
 func TestInterruptionLifecycle(t *testing.T) {

@@ -285,10 +285,10 @@ func (d *DB) updateTask(txn *badger.Txn, n uint64, change func(t *app.Task) erro
 }
 
 // RecoverInterruptedTasks finishes every task a crash or restart left
-// Executing or Cancelling: each becomes Failed with message as its
+// Executing or Cancelling: each becomes Failed with reason(task) as its
 // ErrorMessage and a Fatal line at the end of its log, in one transaction
 // per task. It returns the IDs it failed. Run it before any executor starts.
-func (d *DB) RecoverInterruptedTasks(ctx context.Context, message string) ([]string, error) {
+func (d *DB) RecoverInterruptedTasks(ctx context.Context, reason func(t *app.Task) string) ([]string, error) {
 	var ids []string
 	for _, s := range []app.TaskState{app.TaskExecuting, app.TaskCancelling} {
 		active, err := d.TasksInState(ctx, s)
@@ -299,7 +299,9 @@ func (d *DB) RecoverInterruptedTasks(ctx context.Context, message string) ([]str
 			n, _ := app.ParseID(app.KindTask, t.ID)
 			now := d.now().UTC()
 			err := d.update(ctx, func(txn *badger.Txn) error {
+				message := ""
 				if _, err := d.updateTask(txn, n, func(t *app.Task) error {
+					message = reason(t)
 					t.State, t.ErrorMessage, t.CompletedTime = app.TaskFailed, message, now
 					t.HasPendingInterruptions, t.HasWarningsOrErrors = false, true
 					return nil

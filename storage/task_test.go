@@ -134,7 +134,7 @@ func TestRecoveryAfterReopen(t *testing.T) {
 
 	d = openTaskDB(t, dir)
 	defer d.Close()
-	got, err := d.RecoverInterruptedTasks(ctx, app.InterruptedByRestart)
+	got, err := d.RecoverInterruptedTasks(ctx, func(*app.Task) string { return app.InterruptedByRestart })
 	if err != nil || fmt.Sprint(got) != fmt.Sprint([]string{running.ID, cancelling.ID}) {
 		t.Fatalf("recovered %v, %v", got, err)
 	}
@@ -160,7 +160,7 @@ func TestRecoveryAfterReopen(t *testing.T) {
 		}
 	}
 	// A second pass finds nothing.
-	if again, err := d.RecoverInterruptedTasks(ctx, app.InterruptedByRestart); err != nil || len(again) != 0 {
+	if again, err := d.RecoverInterruptedTasks(ctx, func(*app.Task) string { return app.InterruptedByRestart }); err != nil || len(again) != 0 {
 		t.Errorf("second recovery = %v, %v", again, err)
 	}
 }

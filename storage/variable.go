@@ -500,6 +500,10 @@ func (d *DB) RotateMasterKey(ctx context.Context, next *secrets.Cipher) (int, er
 			return err
 		}
 		count += n
+		if n, err = d.resealDeploymentFormValues(txn, next); err != nil {
+			return err
+		}
+		count += n
 		c, err := next.CheckValue()
 		if err != nil {
 			return err

@@ -48,6 +48,9 @@ type Options struct {
 	SpecificMachineIDs []string
 	// ExcludedMachineIDs are left out.
 	ExcludedMachineIDs []string
+	// ForcePackageRedeployment installs packages even where a step says
+	// to skip them when already installed.
+	ForcePackageRedeployment bool
 }
 
 // Deployment is everything about one deployment that does not depend on
@@ -300,6 +303,9 @@ func (d *Deployment) compileAction(s *app.Step, si, ai int, a *app.Action) (runn
 		}
 		st.Package = &runner.PackageRef{ID: ref.PackageID, Version: v, SHA256: f.SHA256, Size: f.Size, FileName: f.FileName}
 		st.Properties = packageProperties(a.Properties)
+		if d.Options.ForcePackageRedeployment {
+			st.Properties.SkipIfAlreadyInstalled = false
+		}
 	case app.ActionTypeManual:
 		st.Kind = runner.KindManual
 	default:
@@ -320,6 +326,7 @@ const (
 	propCustomDir         = "Octopus.Action.Package.CustomInstallationDirectory"
 	propPurgeCustomDir    = "Octopus.Action.Package.CustomInstallationDirectoryShouldBePurgedBeforeDeployment"
 	propSkipScripts       = "Octopus.Action.Package.RunPackageScripts"
+	propSkipInstalled     = "Octopus.Action.Package.SkipIfAlreadyInstalled"
 )
 
 func packageProperties(props map[string]string) runner.StepProperties {
@@ -338,6 +345,7 @@ func packageProperties(props map[string]string) runner.StepProperties {
 		sp.PurgeCustomInstallationDirectory = on(propPurgeCustomDir)
 	}
 	sp.SkipPackageScripts = strings.EqualFold(props[propSkipScripts], "false")
+	sp.SkipIfAlreadyInstalled = on(propSkipInstalled)
 	return sp
 }
 

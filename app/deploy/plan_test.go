@@ -248,6 +248,35 @@ func TestPlanRules(t *testing.T) {
 	if p, err := Plan(d, other); err != nil || p != nil {
 		t.Errorf("plan for a machine without a matching role: %v, %v", p, err)
 	}
+	// Skip if already installed reaches the runner, unless the deployment
+	// forces package redeployment.
+	web := &d.Release.Process.Steps[1].Actions[0]
+	web.Properties["Octopus.Action.Package.SkipIfAlreadyInstalled"] = "True"
+	if s := plan(byName["web-1"]).Steps[0]; s.Name != "Deploy web" || !s.Properties.SkipIfAlreadyInstalled {
+		t.Errorf("SkipIfAlreadyInstalled not planned: %+v", s.Properties)
+	}
+	d.Options.ForcePackageRedeployment = true
+	if s := plan(byName["web-1"]).Steps[0]; s.Properties.SkipIfAlreadyInstalled {
+		t.Errorf("ForcePackageRedeployment kept SkipIfAlreadyInstalled: %+v", s.Properties)
+	}
+	d.Options.ForcePackageRedeployment = false
+	delete(web.Properties, "Octopus.Action.Package.SkipIfAlreadyInstalled")
+	// Excluded environments and channels filter actions.
+	migrate := &d.Release.Process.Steps[4].Actions[0]
+	migrate.ExcludedEnvironments = []string{prod.ID}
+	if got := stepNames(plan(byName["web-1"])); got != "Deploy web" {
+		t.Errorf("Migrate excluded from Production still runs: %s", got)
+	}
+	migrate.ExcludedEnvironments = nil
+	migrate.Channels = []string{"Channels-2"}
+	if got := stepNames(plan(byName["web-1"])); got != "Deploy web" {
+		t.Errorf("Migrate limited to another channel still runs: %s", got)
+	}
+	migrate.Channels = []string{"Channels-2", "channels-1"}
+	if got := stepNames(plan(byName["web-1"])); got != "Deploy web,Migrate" {
+		t.Errorf("Migrate of this channel: %s", got)
+	}
+	migrate.Channels = nil
 	// Dev: the environment-filtered step appears, the Prod value does not.
 	d.Environment = dev
 	p := plan(byName["web-dev"])

@@ -80,11 +80,34 @@ type Executor struct {
 
 var _ tasks.Executor = (*Executor)(nil)
 
+// Host runs plans on one place: Run executes p (a one-step slice of a
+// target's plan), sends its events to sink in order and returns when the
+// slice has finished or ctx is done (it must then stop what it started).
+// The built-in worker is a *runner.Runner in this process; agents, SSH
+// targets and offline bundles are hosts of later issues, running the same
+// plan with the same runner elsewhere.
+type Host interface {
+	Run(ctx context.Context, p *runner.Plan, sink runner.Sink) (*runner.Result, error)
+}
+
+var _ Host = (*runner.Runner)(nil)
+
 // target is one place steps run: a machine, or the built-in worker (nil).
 type target struct {
 	machine *app.Machine
 	name    string
 	plan    *runner.Plan
+	host    Host
+}
+
+// hostFor returns the host that runs m's steps (nil m = the built-in
+// worker's), or nil when no host can reach m yet.
+func (r *deploymentRun) hostFor(m *app.Machine) Host {
+	if m == nil || strings.EqualFold(m.Endpoint.CommunicationStyle, app.CommsNone) {
+		// Cloud regions run on the built-in worker, with their own variables.
+		return r.runner
+	}
+	return nil
 }
 
 // unit is one step's slice of one target's plan.
@@ -157,7 +180,8 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 	pd := &deploy.Deployment{Release: rel, Project: *proj, Environment: *env, DeploymentID: dep.ID, DeploymentName: dep.Name,
 		DeploymentCreated: dep.Created, CreatedBy: app.User{ID: dep.DeployedByID, Username: dep.DeployedBy, DisplayName: dep.DeployedBy},
 		TaskID: t.ID, TaskName: t.Description, WorkerOS: runtime.GOOS,
-		Options: deploy.Options{SkipActions: dep.SkipActions, SpecificMachineIDs: dep.SpecificMachineIDs, ExcludedMachineIDs: dep.ExcludedMachineIDs}}
+		Options: deploy.Options{SkipActions: dep.SkipActions, SpecificMachineIDs: dep.SpecificMachineIDs, ExcludedMachineIDs: dep.ExcludedMachineIDs,
+			ForcePackageRedeployment: dep.ForcePackageRedeployment}}
 	if x.ServerURI != nil {
 		pd.ServerURI = x.ServerURI()
 	}
@@ -191,7 +215,16 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 		}
 	}
 	for name, value := range dep.FormValues {
-		r.forms = append(r.forms, runner.Variable{Name: name, Value: value, Sensitive: isSensitive(rel, name)})
+		r.forms = append(r.forms, runner.Variable{Name: name, Value: value, Sensitive: isSensitiveVariable(rel, name)})
+	}
+	if len(dep.SensitiveFormValues) > 0 {
+		secret, err := x.Deployments.RevealDeploymentFormValues(ctx, dep.SpaceID, dep.ID)
+		if err != nil {
+			return nil, fmt.Errorf("read the sensitive prompted values of %s: %w", dep.ID, err)
+		}
+		for name, value := range secret {
+			r.forms = append(r.forms, runner.Variable{Name: name, Value: value, Sensitive: true})
+		}
 	}
 
 	log.Info(fmt.Sprintf("Deploying %s release %s to %s", proj.Name, rel.Version, env.Name))
@@ -204,17 +237,6 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 	return r, nil
 }
 
-func isSensitive(rel *app.Release, name string) bool {
-	for _, src := range rel.Variables {
-		for _, v := range src.Variables {
-			if strings.EqualFold(v.Name, name) && v.IsSensitive {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // plan lists the targets and compiles one plan per target.
 func (r *deploymentRun) plan(ctx context.Context) error {
 	machines, _, err := r.x.Machines.FindMachines(ctx, app.MachineFilter{Filter: app.Filter{SpaceID: r.dep.SpaceID},
@@ -224,7 +246,7 @@ func (r *deploymentRun) plan(ctx context.Context) error {
 	}
 	var usable []*app.Machine
 	for _, m := range deploy.Targets(r.pd, machines) {
-		if !strings.EqualFold(m.Endpoint.CommunicationStyle, app.CommsNone) {
+		if r.hostFor(m) == nil {
 			r.log.Warning(fmt.Sprintf("Skipping the target %s: deployments to %s targets are not supported yet.", m.Name, m.Endpoint.CommunicationStyle))
 			continue
 		}
@@ -242,7 +264,7 @@ func (r *deploymentRun) plan(ctx context.Context) error {
 		if p == nil {
 			continue
 		}
-		t := &target{machine: m, name: deploy.BuiltInWorkerName, plan: p}
+		t := &target{machine: m, name: deploy.BuiltInWorkerName, plan: p, host: r.hostFor(m)}
 		if m != nil {
 			t.name = m.Name
 		}
@@ -475,7 +497,7 @@ func hasVar(vars []runner.Variable, name string) bool {
 // runUnit runs one step on one target, with guided failure around it.
 func (r *deploymentRun) runUnit(ctx context.Context, s *app.Step, u unit, sn snap, act tasks.Activity) app.ActivityStatus {
 	for attempt := 1; ; attempt++ {
-		res, err := r.runner.Run(ctx, r.slice(u, sn), r.sink(ctx, u, act))
+		res, err := u.target.host.Run(ctx, r.slice(u, sn), r.sink(ctx, u, act))
 		if ctx.Err() != nil {
 			act.Finish(app.ActivityCanceled)
 			return app.ActivityCanceled
@@ -570,7 +592,9 @@ func (r *deploymentRun) sink(ctx context.Context, u unit, act tasks.Activity) ru
 		case runner.EventArtifact:
 			r.storeArtifact(ctx, u, e, act)
 		case runner.EventProgress:
-			act.Verbose(fmt.Sprintf("Progress %d%%: %s", e.Percentage, e.Message))
+			// Shown by default (not Verbose): a script reports progress for
+			// the person watching the task page.
+			act.Info(progressLine(e.Percentage, e.Message))
 		}
 		return nil
 	})
@@ -707,4 +731,13 @@ func boolString(b bool) string {
 		return "True"
 	}
 	return "False"
+}
+
+// progressLine is how an update_progress / Update-Progress report appears
+// in the log of the target that made it.
+func progressLine(pct int, msg string) string {
+	if msg == "" {
+		return fmt.Sprintf("Progress: %d%%", pct)
+	}
+	return fmt.Sprintf("Progress: %d%% %s", pct, msg)
 }

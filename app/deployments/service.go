@@ -93,6 +93,11 @@ func (s *Service) prepare(ctx context.Context, d *app.Deployment) (*prepared, er
 	if err := pd.Validate(); err != nil {
 		return nil, err
 	}
+	forms, err := formValues(rel, env.ID, d.FormValues)
+	if err != nil {
+		return nil, err
+	}
+	d.FormValues, d.SensitiveFormValues = splitSensitive(rel, forms)
 	for _, id := range append(append([]string(nil), d.SpecificMachineIDs...), d.ExcludedMachineIDs...) {
 		m, err := s.Machines.FindMachineByID(ctx, d.SpaceID, id)
 		if err != nil || !app.ContainsFold(m.EnvironmentIDs, env.ID) {
@@ -118,6 +123,45 @@ func (s *Service) CreateDeployment(ctx context.Context, d *app.Deployment) (*app
 	}
 	s.wake()
 	return p.dep, nil
+}
+
+// Rerun reruns the deployment of the completed Deploy task old: a new
+// deployment of the same release to the same environment with the same
+// options (prompted values included; not the schedule, which has passed),
+// deployed by the caller, with its own task. It is the task engine's
+// Rerunner for Deploy tasks.
+func (s *Service) Rerun(ctx context.Context, old *app.Task) (*app.Task, error) {
+	dep, err := s.Store.FindDeploymentByID(ctx, old.SpaceID, old.Arguments[app.TaskArgDeploymentID])
+	if err != nil {
+		return nil, fmt.Errorf("rerun %s: %w", old.ID, err)
+	}
+	forms := map[string]string{}
+	for k, v := range dep.FormValues {
+		forms[k] = v
+	}
+	if len(dep.SensitiveFormValues) > 0 {
+		secret, err := s.Store.RevealDeploymentFormValues(ctx, dep.SpaceID, dep.ID)
+		if err != nil {
+			return nil, fmt.Errorf("rerun %s: %w", old.ID, err)
+		}
+		for k, v := range secret {
+			forms[k] = v
+		}
+	}
+	d := &app.Deployment{SpaceID: dep.SpaceID, ReleaseID: dep.ReleaseID, EnvironmentID: dep.EnvironmentID, Name: dep.Name,
+		DeploymentOptions: app.DeploymentOptions{SpecificMachineIDs: dep.SpecificMachineIDs, ExcludedMachineIDs: dep.ExcludedMachineIDs,
+			SkipActions: dep.SkipActions, UseGuidedFailure: dep.UseGuidedFailure, ForcePackageRedeployment: dep.ForcePackageRedeployment,
+			FormValues: forms, Comments: dep.Comments}}
+	p, err := s.prepare(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	p.task.RerunOf = old.ID
+	if err := s.Store.CreateDeployment(ctx, p.dep, p.task); err != nil {
+		return nil, err
+	}
+	s.wake()
+	return p.task, nil
 }
 
 func (s *Service) wake() {
@@ -236,4 +280,116 @@ func (s *Service) machineIDs(ctx context.Context, spaceID string, env *app.Envir
 		out = append(out, found)
 	}
 	return out, nil
+}
+
+// formValues checks prompted variable values against the release's
+// variable snapshot and returns them keyed by variable name. A value may be
+// given by the variable's name (the octopus CLI's --variable Name:Value) or
+// by its ID (the REST Deployment's FormValues, as the Octopus portal sends
+// them). A required prompt that applies to the environment (unscoped, or
+// scoped to it) must end up with a non-blank value: a value given must not
+// be blank, and when none is given the variable's own (non-sensitive,
+// non-blank) value is the default the portal's form shows pre-filled;
+// else nothing is created.
+func formValues(rel *app.Release, envID string, given map[string]string) (map[string]string, error) {
+	if len(given) == 0 && !hasRequiredPrompt(rel) {
+		return given, nil
+	}
+	out := make(map[string]string, len(given))
+	byID := map[string]string{}
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if v.ID != "" {
+				byID[strings.ToLower(v.ID)] = v.Name
+			}
+		}
+	}
+	for k, v := range given {
+		name := k
+		if n, ok := byID[strings.ToLower(k)]; ok {
+			name = n
+		}
+		out[name] = v
+	}
+	var missing []string
+	seen := map[string]bool{}
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if v.Prompt == nil || !v.Prompt.Required || seen[strings.ToLower(v.Name)] {
+				continue
+			}
+			if len(v.Scope.Environment) > 0 && !app.ContainsFold(v.Scope.Environment, envID) {
+				continue
+			}
+			seen[strings.ToLower(v.Name)] = true
+			value, ok := lookupFold(out, v.Name)
+			if !ok && !v.IsSensitive && strings.TrimSpace(v.Value) != "" {
+				continue // its default applies
+			}
+			if strings.TrimSpace(value) == "" {
+				label := v.Prompt.Label
+				if label == "" {
+					label = v.Name
+				}
+				missing = append(missing, fmt.Sprintf("The prompted variable '%s' (%s) is required: give it a value.", v.Name, label))
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, app.Invalid("A required prompted variable has no value.", missing...)
+	}
+	return out, nil
+}
+
+func hasRequiredPrompt(rel *app.Release) bool {
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if v.Prompt != nil && v.Prompt.Required {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func lookupFold(m map[string]string, name string) (string, bool) {
+	if v, ok := m[name]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// splitSensitive moves the values of the release's sensitive variables out
+// of forms, so that storage keeps them encrypted.
+func splitSensitive(rel *app.Release, forms map[string]string) (plain, sensitive map[string]string) {
+	for name, v := range forms {
+		if isSensitiveVariable(rel, name) {
+			if sensitive == nil {
+				sensitive = map[string]string{}
+			}
+			sensitive[name] = v
+			continue
+		}
+		if plain == nil {
+			plain = map[string]string{}
+		}
+		plain[name] = v
+	}
+	return plain, sensitive
+}
+
+func isSensitiveVariable(rel *app.Release, name string) bool {
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if strings.EqualFold(v.Name, name) && v.IsSensitive {
+				return true
+			}
+		}
+	}
+	return false
 }

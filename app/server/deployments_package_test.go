@@ -79,3 +79,53 @@ func TestPackageStepOnCloudTargets(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipIfAlreadyInstalledAndForceRedeployment deploys one package
+// version three times to a cloud target: installed, then skipped (the step
+// says Skip if already installed), then installed again because the third
+// deployment forces package redeployment.
+func TestSkipIfAlreadyInstalledAndForceRedeployment(t *testing.T) {
+	fs := startFeedServer(t, server.Config{})
+	s := fs.Server
+	if r := fs.push(t, "Spaces-1", "Acme.Api.2.0.0.zip", bytes.NewReader(zipOf(t, map[string]string{
+		"Deploy.sh": `echo "installing into $PWD"`,
+	})), ""); r.status != http.StatusCreated {
+		t.Fatalf("push: %d %s", r.status, r.errorMessage())
+	}
+	c := adminClient(t, s)
+	env := createEnvironment(t, c, "Prod")
+	createCloudTarget(t, c, "region-a", []string{"web"}, env.Id)
+	api := packageStep("Api", "Acme.Api")
+	api["Actions"].([]map[string]any)[0]["Properties"] = map[string]any{"Octopus.Action.Package.SkipIfAlreadyInstalled": "True"}
+	projectWith(t, c, "Api", []any{api,
+		runOnServer("Where", `echo "dir=#{Octopus.Action[Api].Output.Package.InstallationDirectoryPath}"`)}, nil)
+	c.must("POST", "/api/Spaces-1/releases/create/v1", map[string]any{"projectName": "Api", "releaseVersion": "1.0.0",
+		"packageVersion": "2.0.0"}, http.StatusCreated, nil)
+	first := filepath.Join(s.DataDir, "Applications", "Prod", "Acme.Api", "2.0.0")
+	deploy := func(force bool) string {
+		t.Helper()
+		task := deployV1(t, c, map[string]any{"projectName": "Api", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+			"forcePackageRedeployment": force})[0]
+		got := waitTask(t, c, task.ServerTaskId, time.Minute, completed)
+		text := details(t, c, task.ServerTaskId).ActivityLogs[0].text()
+		if got.State != "Success" {
+			t.Fatalf("%+v\n%s", got, text)
+		}
+		var d struct{ ForcePackageRedeployment bool }
+		c.must("GET", "/api/Spaces-1/deployments/"+task.DeploymentId, nil, http.StatusOK, &d)
+		if d.ForcePackageRedeployment != force {
+			t.Errorf("deployment ForcePackageRedeployment = %v, want %v", d.ForcePackageRedeployment, force)
+		}
+		return text
+	}
+	if text := deploy(false); !strings.Contains(text, "installing into "+first) || !strings.Contains(text, "dir="+first) {
+		t.Fatalf("first:\n%s", text)
+	}
+	if text := deploy(false); strings.Contains(text, "installing into") || !strings.Contains(text, "already installed at "+first) ||
+		!strings.Contains(text, "dir="+first) {
+		t.Fatalf("second (skip):\n%s", text)
+	}
+	if text := deploy(true); !strings.Contains(text, "installing into "+first+"_1") || !strings.Contains(text, "dir="+first+"_1") {
+		t.Fatalf("third (forced):\n%s", text)
+	}
+}

@@ -1,12 +1,14 @@
 package server_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/server"
 )
 
 func TestPortalProcessAndReleases(t *testing.T) {
@@ -126,5 +128,59 @@ func TestPortalProcessAndReleases(t *testing.T) {
 	post("/app/projects/shop/process/steps/"+webID+"/delete", url.Values{"version": {"5"}}, http.StatusSeeOther)
 	if dp, _ := s.DB.FindDeploymentProcessByID(t.Context(), "", "deploymentprocess-Projects-1"); len(dp.Steps) != 1 {
 		t.Errorf("after delete: %d steps", len(dp.Steps))
+	}
+}
+
+// TestPortalStepPickers: the step form offers the roles of existing
+// targets as ticks (with a free-text field for new ones) and the feed's
+// package IDs as suggestions.
+func TestPortalStepPickers(t *testing.T) {
+	fs := startFeedServer(t, server.Config{})
+	if r := fs.push(t, "Spaces-1", "Acme.Picked.1.0.0.zip", bytes.NewReader(zipOf(t, map[string]string{"a.txt": "a"})), ""); r.status != http.StatusCreated {
+		t.Fatalf("push: %d", r.status)
+	}
+	api := adminClient(t, fs.Server)
+	env := createEnvironment(t, api, "Prod")
+	createCloudTarget(t, api, "region-a", []string{"web", "db"}, env.Id)
+	p := createProject(t, api, "Picks")
+
+	c := portalClient()
+	token := formToken(t, c, fs.URL+"/app/login")
+	if resp, _ := postForm(t, c, fs.URL+"/app/login", url.Values{"csrf_token": {token}, "username": {adminUser}, "password": {adminPassword}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	newURL := fs.URL + "/app/projects/" + p.Slug + "/process/steps/new?type=Octopus.TentaclePackage"
+	_, form := send(t, c, mustRequest("GET", newURL))
+	if !strings.Contains(between(form, `data-testid="suggestions-package_id"`, "</datalist>"), `value="Acme.Picked"`) {
+		t.Errorf("package picker: %s", between(form, `data-testid="field-package_id"`, "</datalist>"))
+	}
+	roles := between(form, `data-testid="field-role"`, "</fieldset>")
+	if !strings.Contains(roles, `value="db"`) || !strings.Contains(roles, `value="web"`) {
+		t.Errorf("role picker: %s", roles)
+	}
+	token = formToken(t, c, newURL)
+	resp, body := postForm(t, c, fs.URL+"/app/projects/"+p.Slug+"/process/steps", url.Values{"csrf_token": {token}, "version": {"0"},
+		"type": {"Octopus.TentaclePackage"}, "name": {"Web"}, "role": {"web"}, "roles": {"brand-new"},
+		"condition": {"Success"}, "start_trigger": {"StartAfterPrevious"}, "package_id": {"Acme.Picked"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", resp.StatusCode, between(body, "<main", "</main>"))
+	}
+	var dp struct {
+		Steps []struct {
+			Id         string
+			Properties map[string]string
+			Actions    []struct{ Packages []struct{ PackageId string } }
+		}
+	}
+	api.must("GET", p.Links["DeploymentProcess"], nil, http.StatusOK, &dp)
+	if len(dp.Steps) != 1 || dp.Steps[0].Properties["Octopus.Action.TargetRoles"] != "web,brand-new" ||
+		dp.Steps[0].Actions[0].Packages[0].PackageId != "Acme.Picked" {
+		t.Fatalf("saved step: %+v", dp)
+	}
+	_, edit := send(t, c, mustRequest("GET", fs.URL+"/app/projects/"+p.Slug+"/process/steps/"+dp.Steps[0].Id))
+	roles = between(edit, `data-testid="field-role"`, "</fieldset>")
+	if !strings.Contains(roles, `value="web" checked`) || strings.Contains(roles, `value="db" checked`) ||
+		!strings.Contains(edit, `name="roles" value="brand-new"`) {
+		t.Errorf("edit form roles: %s\n%s", roles, between(edit, `name="roles"`, ">"))
 	}
 }

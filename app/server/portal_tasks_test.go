@@ -470,3 +470,78 @@ func TestPortalDeployForm(t *testing.T) {
 		t.Errorf("project page without the release's deployment")
 	}
 }
+
+// TestPortalDeployFormOptions deploys from the release page with prompted
+// variables (a required one, a sensitive one), force package redeployment
+// and a start time: a missing required prompt re-shows the form with the
+// problem and the typed values (never the sensitive one).
+func TestPortalDeployFormOptions(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	api := adminClient(t, s)
+	env := createEnvironment(t, api, "Staging")
+	projectWith(t, api, "Prompts Demo", []any{runOnServer("Show", `echo "color=#{Color} token=#{Token} note=#{Note}"`)},
+		[]map[string]any{
+			{"Name": "Color", "Value": "", "Prompt": map[string]any{"Label": "Colour of the day", "Required": true}},
+			{"Name": "Token", "Value": "", "Type": "Sensitive", "IsSensitive": true, "Prompt": map[string]any{"Label": "API token", "Description": "from the vault"}},
+			{"Name": "Note", "Value": "none", "Prompt": map[string]any{"Label": "A note"}},
+		})
+	rel := releaseV1(t, api, "Prompts Demo", "1.0.0")
+
+	c := portalClient()
+	token := formToken(t, c, s.URL+"/app/login")
+	if resp, _ := postForm(t, c, s.URL+"/app/login", url.Values{"csrf_token": {token}, "username": {adminUser}, "password": {adminPassword}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in: %d", resp.StatusCode)
+	}
+	page := s.URL + "/app/releases/" + rel
+	_, body := send(t, c, mustRequest("GET", page))
+	form := between(body, `data-testid="deploy-form"`, "</form>")
+	// Sorted by label, required marked, the sensitive one a password box.
+	iNote, iToken, iColour := strings.Index(form, "A note"), strings.Index(form, "API token"), strings.Index(form, "Colour of the day")
+	if iNote < 0 || iToken < iNote || iColour < iToken || !strings.Contains(form, `name="prompt:Token" autocomplete="off"`) ||
+		!strings.Contains(form, `type="password"`) || !strings.Contains(form, `name="prompt:Color" value="" required`) ||
+		!strings.Contains(form, `name="prompt:Note" value="none"`) ||
+		!strings.Contains(form, `data-testid="field-force"`) || !strings.Contains(form, `data-testid="field-queue_time"`) {
+		t.Fatalf("deploy form:\n%s", form)
+	}
+
+	token = formToken(t, c, page)
+	resp, body := postForm(t, c, page+"/deployments", url.Values{"csrf_token": {token}, "environment": {env.Id},
+		"prompt:Note": {"typed note"}, "prompt:Token": {"tok-S3cret"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "The prompted variable &#39;Color&#39;") ||
+		!strings.Contains(body, `value="typed note"`) || strings.Contains(body, "tok-S3cret") {
+		t.Fatalf("missing required prompt: %d %s", resp.StatusCode, between(body, "<main", "</main>"))
+	}
+	resp, body = postForm(t, c, page+"/deployments", url.Values{"csrf_token": {token}, "environment": {env.Id},
+		"prompt:Color": {"teal"}, "queue_time": {"tomorrow"}})
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Start at must be a date and time") {
+		t.Fatalf("bad start time: %d %s", resp.StatusCode, between(body, "<main", "</main>"))
+	}
+
+	start := time.Now().UTC().Add(2 * time.Second).Truncate(time.Second)
+	resp, _ = postForm(t, c, page+"/deployments", url.Values{"csrf_token": {token}, "environment": {env.Id},
+		"prompt:Color": {"teal"}, "prompt:Token": {"tok-S3cret"}, "force": {"on"},
+		"queue_time": {start.Format("2006-01-02 15:04:05")}, "queue_expiry": {start.Add(time.Hour).Format("2006-01-02T15:04")}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deploy: %d", resp.StatusCode)
+	}
+	taskID := strings.TrimPrefix(resp.Header.Get("Location"), "/app/tasks/")
+	var deps paged[struct {
+		FormValues               map[string]string
+		ForcePackageRedeployment bool
+		QueueTime                time.Time
+		QueueTimeExpiry          time.Time
+	}]
+	api.must("GET", "/api/Spaces-1/deployments?taskIds="+taskID, nil, http.StatusOK, &deps)
+	if len(deps.Items) != 1 {
+		t.Fatalf("deployments of %s: %+v", taskID, deps)
+	}
+	d := deps.Items[0]
+	if d.FormValues["Color"] != "teal" || !d.ForcePackageRedeployment || !d.QueueTime.Equal(start) || d.QueueTimeExpiry.Before(start) {
+		t.Errorf("deployment %+v (start %s)", d, start)
+	}
+	got := waitTask(t, api, taskID, 30*time.Second, completed)
+	text := details(t, api, taskID).ActivityLogs[0].text()
+	if got.State != "Success" || !strings.Contains(text, "color=teal token=******** note=none") {
+		t.Fatalf("%+v\n%s", got, text)
+	}
+}

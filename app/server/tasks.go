@@ -33,9 +33,12 @@ func (s *Server) openTasks(ctx context.Context) error {
 	s.Interruptions = &deployments.Interruptions{Store: s.DB}
 	executors := map[string]tasks.Executor{app.TaskNameDeploy: s.deployExecutor()}
 	maps.Copy(executors, s.TaskExecutors)
-	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: executors, Logger: s.log, OnComplete: s.taskCompleted})
-	s.Deployments = &deployments.Service{Store: s.DB, Releases: s.DB, Projects: s.DB, Environments: s.DB,
-		Machines: s.DB, Lifecycles: s.DB, Channels: s.DB, Tasks: s.DB, Wake: s.Tasks.Wake}
+	deps := &deployments.Service{Store: s.DB, Releases: s.DB, Projects: s.DB, Environments: s.DB, Machines: s.DB,
+		Lifecycles: s.DB, Channels: s.DB, Tasks: s.DB}
+	s.Tasks = tasks.New(s.DB, tasks.Options{Cap: s.TaskCap, Executors: executors, Logger: s.log,
+		Rerunners: map[string]tasks.Rerunner{app.TaskNameDeploy: deps.Rerun}, OnComplete: s.taskCompleted})
+	deps.Wake = s.Tasks.Wake
+	s.Deployments = deps
 	// Workspaces a crash left behind: nothing runs yet, so none is in use.
 	if err := os.RemoveAll(filepath.Join(s.DataDir, "work")); err != nil {
 		s.log.Warn("remove old work directories", "err", err)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
@@ -96,6 +97,7 @@ var testSecrets = []string{
 	"lib-shared-api-key-NARWHAL-3310",
 	"updated-secret-OCELOT-4471",
 	"regex.*[meta]+(chars)?-IBEX-1200",
+	"prompted-deploy-key-WOMBAT-6610", // a sensitive prompted value, given at deployment time
 }
 
 type world struct {
@@ -372,6 +374,7 @@ func TestNoSecretAtRest(t *testing.T) {
 		{Name: "Api.Token", Value: str(testSecrets[1]), IsSensitive: true},
 		{Name: "Cert", Value: str(testSecrets[2]), IsSensitive: true, Scope: api.VariableScopeResource{Role: []string{"web"}}},
 		{Name: "Pattern", Value: str(testSecrets[5]), IsSensitive: true},
+		{Name: "Deploy.Key", Value: str("asked-at-deployment"), IsSensitive: true, Prompt: &api.VariablePromptResource{Label: "Key", Required: true}},
 	}
 	a.must(200, "PUT", path, vs, &vs)
 	// Update: one replaced, the rest kept unchanged (Value null), one renamed.
@@ -390,6 +393,45 @@ func TestNoSecretAtRest(t *testing.T) {
 	a.must(200, "GET", "/api/Spaces-1/variables/preview?project="+p.Id+"&environment="+w.envProd.ID+"&role=web", nil, nil)
 	a.must(200, "GET", "/api/events", nil, nil)
 	a.must(200, "GET", path, nil, nil)
+
+	// A deployment with a sensitive prompted value: kept encrypted, never
+	// returned, masked in the log.
+	a.must(200, "PUT", p.Links["DeploymentProcess"], map[string]any{"Version": 0, "Steps": []any{map[string]any{"Name": "Use",
+		"Properties": map[string]any{"Octopus.Action.RunOnServer": "true"}, "Actions": []map[string]any{{"Name": "Use",
+			"ActionType": "Octopus.Script", "Properties": map[string]any{"Octopus.Action.RunOnServer": "true",
+				"Octopus.Action.Script.Syntax": "Bash", "Octopus.Action.Script.ScriptBody": `echo "using #{Deploy.Key}"`}}}}}}, nil)
+	a.must(201, "POST", "/api/Spaces-1/releases/create/v1", map[string]any{"projectName": p.Name, "releaseVersion": "1.0.0"}, nil)
+	var lc map[string]any // one phase with every environment: Production may come first
+	a.must(200, "GET", "/api/Spaces-1/lifecycles/Lifecycles-1", nil, &lc)
+	lc["Phases"] = []map[string]any{{"Name": "Anywhere"}}
+	a.must(200, "PUT", "/api/Spaces-1/lifecycles/Lifecycles-1", lc, nil)
+	var dep struct {
+		DeploymentServerTasks []struct{ DeploymentId, ServerTaskId string }
+	}
+	a.must(201, "POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"projectName": p.Name, "releaseVersion": "1.0.0",
+		"environmentNames": []string{w.envProd.Name}, "variables": map[string]string{"Deploy.Key": testSecrets[6]}}, &dep)
+	taskID, depID := dep.DeploymentServerTasks[0].ServerTaskId, dep.DeploymentServerTasks[0].DeploymentId
+	var task struct {
+		State       string
+		IsCompleted bool
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for pause := 10 * time.Millisecond; !task.IsCompleted; pause = min(pause*2, 200*time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("deployment task %s: %+v", taskID, task)
+		}
+		time.Sleep(pause) // polling interval, bounded by the deadline
+		a.must(200, "GET", "/api/tasks/"+taskID, nil, &task)
+	}
+	status, raw := a.do("GET", "/api/tasks/"+taskID+"/raw", nil)
+	if task.State != "Success" || status != 200 || !strings.Contains(string(raw), "using ********") {
+		t.Fatalf("deployment: %+v %d\n%s", task, status, raw)
+	}
+	a.must(200, "GET", "/api/Spaces-1/deployments/"+depID, nil, nil)
+	a.must(200, "GET", "/api/Spaces-1/deployments", nil, nil)
+	if got, err := w.s.DB.RevealDeploymentFormValues(context.Background(), "Spaces-1", depID); err != nil || got["Deploy.Key"] != testSecrets[6] {
+		t.Fatalf("the sensitive prompted value is not stored: %v %v", got, err)
+	}
 	assertNoSecrets(t, "API responses", a.seen.Bytes())
 
 	// The values are really there (encrypted), or the grep proves nothing.

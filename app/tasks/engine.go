@@ -20,9 +20,12 @@
 // ends, which is how Cancel reaches a waiting task). While it waits the
 // task shows HasPendingInterruptions, keeps its concurrency tag and gives
 // its slot to the next queued task; when wait returns it takes a slot back
-// ahead of queued tasks. A restart while waiting fails the task like any
-// other interrupted one: resuming would need the executor to rebuild its
-// position from the log, which deployments do not do yet.
+// ahead of queued tasks. A restart or shutdown while waiting fails the
+// task like any other interrupted one, with a reason that says it was
+// waiting (app.InterruptedReason): resuming would need the executor to
+// rebuild its position and the outputs of earlier steps, which live only
+// in the server that ran it (sensitive ones included), so a deployment is
+// never resumed half-way.
 package tasks
 
 import (
@@ -30,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -71,13 +75,23 @@ type Store interface {
 	// allowed by app.CanTransition is ECONFLICT. An error from change
 	// aborts the update and is returned.
 	UpdateTask(ctx context.Context, id string, change func(t *app.Task) error) (*app.Task, error)
-	RecoverInterruptedTasks(ctx context.Context, message string) ([]string, error)
+	// RecoverInterruptedTasks fails every Executing or Cancelling task
+	// with reason(task) as its ErrorMessage (see storage).
+	RecoverInterruptedTasks(ctx context.Context, reason func(t *app.Task) string) ([]string, error)
 	AppendTaskLog(ctx context.Context, id string, events []app.LogEvent) error
 	LastTaskLogSeq(ctx context.Context, id string) (uint64, error)
 }
 
+// Rerunner reruns a completed task of one type its own way and returns
+// the queued task that does it (see Options.Rerunners).
+type Rerunner func(ctx context.Context, old *app.Task) (*app.Task, error)
+
 // Options configure an Engine.
 type Options struct {
+	// Rerunners replace the default rerun (a new task with the same
+	// arguments) for task Names whose task belongs to a record that must
+	// follow it: a deployment is rerun as a new deployment with its own task.
+	Rerunners map[string]Rerunner
 	// Cap is the most tasks executing at once; 0 means DefaultCap.
 	Cap int
 	// Executors maps task Names to what runs them. A task whose Name has
@@ -112,6 +126,7 @@ var (
 type Engine struct {
 	store     Store
 	executors map[string]Executor
+	rerunners map[string]Rerunner
 	cap       int
 	log       *slog.Logger
 	poll      time.Duration
@@ -141,6 +156,8 @@ type run struct {
 	cancel context.CancelCauseFunc
 	log    *logWriter
 	parked bool // gave its slot back (Await)
+	// waitedAtShutdown: a shutdown ended an Await (set by the run's own goroutine).
+	waitedAtShutdown bool
 }
 
 // New returns an engine over store; call Start to run it.
@@ -161,7 +178,7 @@ func New(store Store, opts Options) *Engine {
 	for k, v := range opts.Executors {
 		ex[k] = v
 	}
-	return &Engine{store: store, executors: ex, cap: opts.Cap, log: opts.Logger.With("component", "tasks"),
+	return &Engine{store: store, executors: ex, rerunners: maps.Clone(opts.Rerunners), cap: opts.Cap, log: opts.Logger.With("component", "tasks"),
 		poll: opts.PollInterval, grace: opts.ShutdownGrace, hub: newHub(), onComplete: opts.OnComplete, runs: map[string]*run{},
 		tags: map[string]string{}, changed: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
@@ -169,7 +186,9 @@ func New(store Store, opts Options) *Engine {
 // Start runs the recovery pass — tasks a crash left Executing or
 // Cancelling become Failed — and then starts scheduling.
 func (e *Engine) Start(ctx context.Context) error {
-	ids, err := e.store.RecoverInterruptedTasks(ctx, app.InterruptedByRestart)
+	ids, err := e.store.RecoverInterruptedTasks(ctx, func(t *app.Task) string {
+		return app.InterruptedReason(app.InterruptedByRestart, t.HasPendingInterruptions)
+	})
 	if err != nil {
 		return fmt.Errorf("tasks: recovery: %w", err)
 	}
@@ -336,6 +355,14 @@ func (e *Engine) RerunTask(ctx context.Context, id string) (*app.Task, error) {
 	if !old.IsCompleted() {
 		return nil, app.Errorf(app.ECONFLICT, "The task %s is %s; only completed tasks can be rerun.", old.ID, old.State)
 	}
+	if rerun := e.rerunners[old.Name]; rerun != nil {
+		t, err := rerun(ctx, old)
+		if err != nil {
+			return nil, err
+		}
+		e.poke()
+		return t, nil
+	}
 	args := make(map[string]string, len(old.Arguments))
 	for k, v := range old.Arguments {
 		args[k] = v
@@ -485,8 +512,8 @@ func (e *Engine) execute(r *run) {
 		final.State, final.ErrorMessage = app.TaskCanceled, "The task was canceled."
 		log.Info("The task was canceled.")
 	case errors.Is(cause, errShutdown):
-		final.State, final.ErrorMessage = app.TaskFailed, InterruptedByShutdown
-		log.Log(app.LogFatal, "The task was "+InterruptedByShutdown+".")
+		final.State, final.ErrorMessage = app.TaskFailed, app.InterruptedReason(InterruptedByShutdown, r.waitedAtShutdown)
+		log.Log(app.LogFatal, "The task was "+final.ErrorMessage+".")
 	case err != nil:
 		final.State, final.ErrorMessage = app.TaskFailed, err.Error()
 		log.Log(app.LogFatal, err.Error())
@@ -573,11 +600,20 @@ func (e *Engine) await(r *run, ctx context.Context, reason string, wait func(con
 	e.changed = make(chan struct{})
 	e.mu.Unlock()
 	e.poke()
-	setPending(true)
 	if reason != "" {
 		taskLog{activity{w: r.log}}.Info("Waiting: " + reason)
 	}
+	// The log up to the wait is durable before the task shows it waits: a
+	// person may take minutes or days, and a crash meanwhile must not lose
+	// what the task did before.
+	if err := r.log.Flush(ctx); err != nil && ctx.Err() == nil {
+		e.log.Error("flush the log before waiting", "task", r.task.ID, "err", err)
+	}
+	setPending(true)
 	err := wait(ctx)
+	if errors.Is(context.Cause(r.ctx), errShutdown) {
+		r.waitedAtShutdown = true
+	}
 	setPending(false)
 
 	e.mu.Lock()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/argonautdeploy/argonaut/app"
@@ -162,7 +164,52 @@ func (h *Handler) deployForm(ctx context.Context, rel *app.Release, chosen url.V
 	for _, g := range [][2]string{{"", "The environment's default"}, {"on", "On: ask what to do when a step fails"}, {"off", "Off"}} {
 		f.Guided = append(f.Guided, ui.Option{Value: g[0], Label: g[1], Selected: has("guided", g[0])})
 	}
+	seen := map[string]bool{}
+	for _, src := range rel.Variables {
+		for _, v := range src.Variables {
+			if v.Prompt == nil || seen[strings.ToLower(v.Name)] {
+				continue
+			}
+			seen[strings.ToLower(v.Name)] = true
+			label := v.Prompt.Label
+			if label == "" {
+				label = v.Name
+			}
+			p := views.DeployPrompt{Field: promptField + v.Name, Label: label, Description: v.Prompt.Description,
+				Required: v.Prompt.Required, Sensitive: v.IsSensitive}
+			if !p.Sensitive {
+				// What the user typed on a refused form, else the default.
+				p.Value = v.Value
+				if typed, ok := chosen[p.Field]; ok && len(typed) > 0 {
+					p.Value = typed[0]
+				}
+			}
+			f.Prompts = append(f.Prompts, p)
+		}
+	}
+	// Octopus sorts the prompts alphabetically by label.
+	sort.SliceStable(f.Prompts, func(i, j int) bool { return strings.ToLower(f.Prompts[i].Label) < strings.ToLower(f.Prompts[j].Label) })
+	f.Force = chosen.Get("force") != ""
+	f.QueueTime, f.QueueTimeExpiry = chosen.Get("queue_time"), chosen.Get("queue_expiry")
 	return f, nil
+}
+
+// promptField prefixes the form field of a prompted variable.
+const promptField = "prompt:"
+
+// parseFormTime reads a date and time typed in the deploy form as UTC; ""
+// is the zero time.
+func parseFormTime(label, s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, app.Invalid(fmt.Sprintf("%s must be a date and time such as 2026-12-24 18:00 (UTC).", label))
 }
 
 func (h *Handler) release(c *fiber.Ctx) error {
@@ -248,7 +295,7 @@ func (h *Handler) deploy(c *fiber.Ctx) error {
 	}
 	form := url.Values{}
 	args := c.Request().PostArgs()
-	for _, k := range []string{"environment", "machine", "skip", "guided"} {
+	for _, k := range []string{"environment", "machine", "skip", "guided", "force", "queue_time", "queue_expiry"} {
 		for _, v := range args.PeekMulti(k) {
 			form.Add(k, string(v))
 		}
@@ -256,12 +303,29 @@ func (h *Handler) deploy(c *fiber.Ctx) error {
 	d := &app.Deployment{SpaceID: spaceID, ReleaseID: c.Params("id"), EnvironmentID: strings.TrimSpace(form.Get("environment"))}
 	d.SpecificMachineIDs = form["machine"]
 	d.SkipActions = form["skip"]
+	d.ForcePackageRedeployment = form.Get("force") != ""
 	switch form.Get("guided") {
 	case "on", "off":
 		on := form.Get("guided") == "on"
 		d.UseGuidedFailure = &on
 	}
-	created, err := h.Deployments.CreateDeployment(c.UserContext(), d)
+	args.VisitAll(func(k, v []byte) {
+		if name, ok := strings.CutPrefix(string(k), promptField); ok && name != "" {
+			if d.FormValues == nil {
+				d.FormValues = map[string]string{}
+			}
+			d.FormValues[name] = string(v)
+			form.Set(string(k), string(v))
+		}
+	})
+	var err error
+	if d.QueueTime, err = parseFormTime("Start at", form.Get("queue_time")); err == nil {
+		d.QueueTimeExpiry, err = parseFormTime("Do not start after", form.Get("queue_expiry"))
+	}
+	var created *app.Deployment
+	if err == nil {
+		created, err = h.Deployments.CreateDeployment(c.UserContext(), d)
+	}
 	if err != nil {
 		p, status, err := formProblem(err)
 		if err != nil {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -56,8 +58,10 @@ func stepFormOf(s *app.Step) views.StepForm {
 }
 
 func readStepForm(c *fiber.Ctx) views.StepForm {
+	// Roles come from the role picker's ticks and the free-text field.
+	roles := append(formValues(c, "role"), strings.Split(c.FormValue("roles"), ",")...)
 	return views.StepForm{ActionType: c.FormValue("type"), Name: strings.TrimSpace(c.FormValue("name")),
-		Roles: c.FormValue("roles"), RunOnServer: checked(c, "run_on_server"), Condition: c.FormValue("condition"),
+		Roles: strings.Join(app.NormalizeList(roles), ", "), RunOnServer: checked(c, "run_on_server"), Condition: c.FormValue("condition"),
 		ConditionExpression: strings.TrimSpace(c.FormValue("condition_expression")), StartTrigger: c.FormValue("start_trigger"),
 		ScriptBody: strings.ReplaceAll(c.FormValue("script_body"), "\r\n", "\n"), Syntax: c.FormValue("syntax"),
 		PackageID: strings.TrimSpace(c.FormValue("package_id")), Instructions: c.FormValue("instructions"),
@@ -125,11 +129,42 @@ func (h *Handler) stepNew(c *fiber.Ctx) error {
 	if t == app.ActionTypeManual {
 		form.RunOnServer = true
 	}
-	envs, _, err := h.Environments.FindEnvironments(c.UserContext(), app.Filter{SpaceID: spaceID})
+	page, err := h.stepEditPage(c.UserContext(), pr, dp.Version, "", form)
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.StepEdit(views.StepEditPage{Project: pr, Version: dp.Version, Form: form, Environments: envs}))
+	return render(c, fiber.StatusOK, views.StepEdit(page))
+}
+
+// stepEditPage builds the step form page with what its pickers offer.
+func (h *Handler) stepEditPage(ctx context.Context, pr *app.Project, version int, stepID string, form views.StepForm) (views.StepEditPage, error) {
+	p := views.StepEditPage{Project: pr, Version: version, StepID: stepID, Form: form}
+	var err error
+	if p.Environments, _, err = h.Environments.FindEnvironments(ctx, app.Filter{SpaceID: spaceID}); err != nil {
+		return p, err
+	}
+	machines, _, err := h.Machines.FindMachines(ctx, app.MachineFilter{Filter: app.Filter{SpaceID: spaceID}})
+	if err != nil {
+		return p, err
+	}
+	for _, m := range machines {
+		for _, r := range m.Roles {
+			if !app.ContainsFold(p.KnownRoles, r) {
+				p.KnownRoles = append(p.KnownRoles, r)
+			}
+		}
+	}
+	sort.Strings(p.KnownRoles)
+	if h.Packages != nil && form.ActionType == app.ActionTypePackage {
+		pkgs, _, err := h.Packages.FindPackages(ctx, app.PackageFilter{SpaceID: spaceID, Latest: true, Take: 1000})
+		if err != nil {
+			return p, err
+		}
+		for _, pk := range pkgs {
+			p.KnownPackages = append(p.KnownPackages, pk.PackageID)
+		}
+	}
+	return p, nil
 }
 
 func (h *Handler) stepEdit(c *fiber.Ctx) error {
@@ -141,12 +176,11 @@ func (h *Handler) stepEdit(c *fiber.Ctx) error {
 	if i < 0 {
 		return app.NotFound(c.Params("step"))
 	}
-	envs, _, err := h.Environments.FindEnvironments(c.UserContext(), app.Filter{SpaceID: spaceID})
+	page, err := h.stepEditPage(c.UserContext(), pr, dp.Version, dp.Steps[i].ID, stepFormOf(&dp.Steps[i]))
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.StepEdit(views.StepEditPage{Project: pr, Version: dp.Version,
-		StepID: dp.Steps[i].ID, Form: stepFormOf(&dp.Steps[i]), Environments: envs}))
+	return render(c, fiber.StatusOK, views.StepEdit(page))
 }
 
 func stepIndex(dp *app.DeploymentProcess, id string) int {
@@ -184,13 +218,13 @@ func (h *Handler) saveStep(c *fiber.Ctx, stepID string) error {
 		applyStepForm(&dp.Steps[i], form)
 	}
 	if err := h.Processes.UpdateDeploymentProcess(c.UserContext(), dp); err != nil {
-		envs, _, ferr := h.Environments.FindEnvironments(c.UserContext(), app.Filter{SpaceID: spaceID})
+		page, ferr := h.stepEditPage(c.UserContext(), pr, formVersion(c), stepID, form)
 		if ferr != nil {
 			return ferr
 		}
 		return renderForm(c, err, func(p *ui.Problem) templ.Component {
-			return views.StepEdit(views.StepEditPage{Project: pr, Version: formVersion(c), StepID: stepID, Form: form,
-				Environments: envs, Problem: p})
+			page.Problem = p
+			return views.StepEdit(page)
 		})
 	}
 	return h.redirectWithFlash(c, string(views.ProcessURL(pr)), "Step '"+form.Name+"' saved.")
