@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync/atomic"
 )
 
 // Blobs is a content-addressed directory of large files (packages,
@@ -76,12 +77,11 @@ func (b *Blobs) Stage(r io.Reader, maxSize int64) (*StagedBlob, error) {
 			s.Discard()
 		}
 	}()
-	h := sha256.New()
 	src := r
 	if maxSize > 0 {
 		src = io.LimitReader(r, maxSize+1)
 	}
-	n, err := copyInBlocks(io.MultiWriter(&writebackFile{f: tmp}, h), src)
+	n, sum, err := copyHashed(&writebackFile{f: tmp}, src)
 	if err != nil {
 		return nil, fmt.Errorf("storage: write blob: %w", err)
 	}
@@ -91,40 +91,107 @@ func (b *Blobs) Stage(r io.Reader, maxSize int64) (*StagedBlob, error) {
 	if err := tmp.Sync(); err != nil {
 		return nil, fmt.Errorf("storage: sync blob: %w", err)
 	}
-	s.Info = BlobInfo{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+	s.Info = BlobInfo{SHA256: hex.EncodeToString(sum[:]), Size: n}
 	ok = true
 	return s, nil
 }
 
-// copyInBlocks copies src to dst in 1 MiB writes. Network readers (a
-// multipart part, say) return a few KiB per Read; writing each of those to
-// the file would cost a syscall per few KiB, which is most of the time of a
-// big upload. The buffer is the only memory a copy holds.
-func copyInBlocks(dst io.Writer, src io.Reader) (int64, error) {
-	buf := make([]byte, 1<<20)
-	var total int64
-	for {
-		// Fill the buffer by hand: io.ReadAtLeast would turn a source's own
-		// io.ErrUnexpectedEOF (a cut connection) into a clean short read.
-		n := 0
-		var err error
-		for n < len(buf) && err == nil {
-			var m int
-			m, err = src.Read(buf[n:])
-			n += m
-		}
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return total, werr
-			}
-			total += int64(n)
-		}
-		if errors.Is(err, io.EOF) {
-			return total, nil
-		} else if err != nil {
-			return total, err
+// Blocks of a staged upload: stageBlocks buffers of stageBlockSize bytes
+// are all the memory one upload holds, whatever its size.
+const (
+	stageBlockSize = 1 << 20
+	stageBlocks    = 4
+)
+
+// copyHashed copies src to dst in 1 MiB writes and returns the SHA-256 of
+// what it copied. Three goroutines work on a small ring of blocks: this one
+// fills a block from src while the previous blocks are hashed on one
+// goroutine and written on another, so that on a multi-core machine the
+// socket read, the hash and the write syscall of a big upload overlap
+// instead of taking turns. Hash and write only read a block; it goes back
+// to the ring once both are done with it. Network readers return a few KiB
+// per Read, so blocks are filled before they are passed on: a write per
+// few KiB would cost a syscall each.
+func copyHashed(dst io.Writer, src io.Reader) (n int64, sum [sha256.Size]byte, err error) {
+	type block struct {
+		b    []byte
+		left *atomic.Int32 // consumers (hash, write) not done with b yet
+	}
+	free := make(chan []byte, stageBlocks)
+	for range stageBlocks {
+		free <- make([]byte, stageBlockSize)
+	}
+	release := func(k block) {
+		if k.left.Add(-1) == 0 {
+			free <- k.b[:cap(k.b)]
 		}
 	}
+	toHash := make(chan block, stageBlocks)
+	toWrite := make(chan block, stageBlocks)
+	h := sha256.New()
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		for k := range toHash {
+			h.Write(k.b)
+			release(k)
+		}
+	}()
+	var werr error
+	writeFailed := make(chan struct{})
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for k := range toWrite {
+			if werr == nil {
+				if _, werr = dst.Write(k.b); werr != nil {
+					close(writeFailed)
+				}
+			}
+			release(k)
+		}
+	}()
+
+	err = func() error {
+		for {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-writeFailed:
+				return nil // reported below
+			}
+			// Fill the buffer by hand: io.ReadAtLeast would turn a source's
+			// own io.ErrUnexpectedEOF (a cut connection) into a clean short read.
+			m := 0
+			var rerr error
+			for m < len(buf) && rerr == nil {
+				var k int
+				k, rerr = src.Read(buf[m:])
+				m += k
+			}
+			if m > 0 {
+				k := block{b: buf[:m], left: new(atomic.Int32)}
+				k.left.Store(2)
+				toHash <- k
+				toWrite <- k
+				n += int64(m)
+			}
+			if errors.Is(rerr, io.EOF) {
+				return nil
+			} else if rerr != nil {
+				return rerr
+			}
+		}
+	}()
+	close(toHash)
+	close(toWrite)
+	<-hashed
+	<-written
+	if err == nil {
+		err = werr
+	}
+	h.Sum(sum[:0])
+	return n, sum, err
 }
 
 // writebackFile writes to f and starts the writeback of each write (see

@@ -185,3 +185,44 @@ func TestBlobCleanTemp(t *testing.T) {
 		t.Fatalf("second CleanTemp = %d, %v", n, err)
 	}
 }
+
+// TestCopyHashed runs the read/hash/write ring over more blocks than it
+// has, with a source that returns odd-sized reads.
+func TestCopyHashed(t *testing.T) {
+	content := make([]byte, stageBlocks*stageBlockSize*2+12345)
+	for i := range content {
+		content[i] = byte(i * 7 / 3)
+	}
+	var dst bytes.Buffer
+	n, sum, err := copyHashed(&dst, &chunkReader{data: content, size: 65521})
+	mustOK(t, err)
+	if n != int64(len(content)) || sum != sha256.Sum256(content) || !bytes.Equal(dst.Bytes(), content) {
+		t.Fatalf("copied %d bytes (want %d), digest or content differs", n, len(content))
+	}
+}
+
+type failingWriter struct{ after int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.after <= 0 {
+		return 0, errors.New("disk full")
+	}
+	w.after--
+	return len(p), nil
+}
+
+// endless is an upload that never ends.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) { return len(p), nil }
+
+// TestCopyHashedWriteError checks that a failed write stops the copy (an
+// endless upload would otherwise be read to its end) and is returned.
+func TestCopyHashedWriteError(t *testing.T) {
+	for _, after := range []int{0, 1, stageBlocks + 1} {
+		_, _, err := copyHashed(&failingWriter{after: after}, endless{})
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Fatalf("write fails after %d blocks: err = %v, want the write error", after, err)
+		}
+	}
+}

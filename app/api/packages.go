@@ -1,12 +1,11 @@
 package api
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
+	"mime/quotedprintable"
 	"strconv"
 	"strings"
 
@@ -129,9 +128,10 @@ func (h *Handler) pushPackage(c *fiber.Ctx) error {
 	var content io.Reader = body
 	mediaType, params, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
 	if mediaType == "multipart/form-data" {
-		// multipart reads 4 KiB at a time; a 1 MiB buffer underneath turns
-		// that into large reads from the connection (one per chunk).
-		part, name, err := filePart(multipart.NewReader(bufio.NewReaderSize(body, 1<<20), params["boundary"]))
+		if params["boundary"] == "" {
+			return app.Invalid("The multipart body has no boundary in its Content-Type.")
+		}
+		part, name, err := filePart(newFormReader(body, params["boundary"]))
 		if err != nil {
 			return err
 		}
@@ -171,22 +171,28 @@ func (h *Handler) pushPackage(c *fiber.Ctx) error {
 
 // filePart returns the part named "file" and its file name, skipping
 // other fields. The name is read from Content-Disposition as sent:
-// multipart.Part.FileName would strip a directory ("../x.1.0.0.zip" →
+// mime/multipart's Part.FileName would strip a directory ("../x.1.0.0.zip" →
 // "x.1.0.0.zip") and hide a traversal attempt that must be refused.
-func filePart(mr *multipart.Reader) (io.Reader, string, error) {
+func filePart(fr *formReader) (io.Reader, string, error) {
 	for {
-		part, err := mr.NextPart()
+		part, err := fr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return nil, "", app.Invalid("The multipart body has no part named 'file'.")
 		} else if err != nil {
 			return nil, "", app.Invalid("The multipart body could not be read: " + err.Error())
 		}
-		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		if part.FormName() == "file" || (part.FormName() == "" && params["filename"] != "") {
-			return part, params["filename"], nil
+		disposition, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		formName := ""
+		if disposition == "form-data" {
+			formName = params["name"]
 		}
-		if _, err := io.Copy(io.Discard, io.LimitReader(part, 1<<20)); err != nil {
-			return nil, "", app.Invalid("The multipart body could not be read: " + err.Error())
+		if formName == "file" || (formName == "" && params["filename"] != "") {
+			var content io.Reader = part
+			// As mime/multipart's NextPart does.
+			if strings.EqualFold(part.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+				content = quotedprintable.NewReader(part)
+			}
+			return content, params["filename"], nil
 		}
 	}
 }

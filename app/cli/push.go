@@ -7,9 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,10 +30,11 @@ type pushOptions struct {
 }
 
 // runPush is `argonaut push FILE... --server URL --api-key KEY`. Each file is
-// streamed as multipart/form-data (part "file", chunked, never read into
-// memory) exactly like `octopus package upload`. The exit code is 0 when
-// every file was stored or ignored, 1 when any push failed, 2 on a usage
-// error. OCTOPUS_URL and OCTOPUS_API_KEY are read when the ARGONAUT_*
+// streamed as multipart/form-data (part "file", never read into memory)
+// like `octopus package upload`, but with a Content-Length rather than
+// chunked and with the file sent by sendfile (see multipartFile). The exit
+// code is 0 when every file was stored or ignored, 1 when any push failed,
+// 2 on a usage error. OCTOPUS_URL and OCTOPUS_API_KEY are read when the ARGONAUT_*
 // variables and the flags are unset, so existing CI settings work.
 func runPush(ctx context.Context, e *env, args []string) int {
 	var o pushOptions
@@ -133,29 +132,16 @@ func pushFile(ctx context.Context, e *env, endpoint, apiKey, path string) error 
 	}
 	name := filepath.Base(path)
 	prog := newProgress(e.stderr, name, st.Size())
-	body := &countReader{r: file, n: &prog.done}
-
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename="%s"`, escapeQuotes(name)))
-		h.Set("Content-Type", "application/octet-stream")
-		part, err := mw.CreatePart(h)
-		if err == nil {
-			_, err = io.CopyBuffer(part, body, make([]byte, 1<<20))
-		}
-		if err == nil {
-			err = mw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, pr)
+	body, err := newMultipartFile(file, st.Size(), name, &prog.done)
 	if err != nil {
-		pr.Close()
 		return err
 	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, body)
+	if err != nil {
+		return err
+	}
+	req.ContentLength = body.Len()
+	req.Header.Set("Content-Type", body.contentType)
 	req.Header.Set("X-Octopus-ApiKey", apiKey)
 	req.Header.Set("User-Agent", "argonaut-push")
 
@@ -163,9 +149,8 @@ func pushFile(ctx context.Context, e *env, endpoint, apiKey, path string) error 
 		fmt.Fprintf(e.stdout, "Pushing %s (%s)\n", name, humanBytes(st.Size()))
 	}
 	stop := prog.start()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := pushClient.Do(req)
 	stop()
-	pr.Close()
 	if err != nil {
 		return err
 	}
@@ -198,18 +183,6 @@ func pushFile(ctx context.Context, e *env, endpoint, apiKey, path string) error 
 
 func escapeQuotes(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
-}
-
-// countReader counts bytes read for the progress display.
-type countReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // progress draws a bar with bytes/s on a terminal and nothing otherwise
