@@ -241,6 +241,10 @@ func (s *Server) routes(installationID string, secure bool) {
 	s.webRoutes(secure)
 }
 
+// Addr is the address the server listens on (host:port), which differs
+// from URL when a public URL is configured. Valid once the server is open.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
 // APIRoutes lists every route of the API (below /api), for checks that walk
 // them all. Valid once the server is open.
 func (s *Server) APIRoutes() []api.Route { return s.api.Routes() }
