@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -57,6 +59,9 @@ func TestAuditOneEventPerChange(t *testing.T) {
 	var env, lc, proj resource
 	var userID, keyID, releaseID, deploymentID, taskID, pkgID string
 	var dp processDoc
+	// While hold exists the deployment's script waits, so that a task can
+	// be cancelled while it runs.
+	hold := filepath.Join(t.TempDir(), "hold")
 	change("create environment", "Created", "Audited", func(t *testing.T) {
 		admin.on(t).must("POST", "/api/Spaces-1/environments", map[string]any{"Name": "Audited"}, http.StatusCreated, &env)
 	}, func() string { return env.Id })
@@ -81,7 +86,7 @@ func TestAuditOneEventPerChange(t *testing.T) {
 	}, func() string { return proj.Id })
 	change("put deployment process", "Modified", "Audit shop", func(t *testing.T) {
 		admin.on(t).must("PUT", proj.Links["DeploymentProcess"], map[string]any{"Version": 0,
-			"Steps": []any{runOnServer("Say", "echo audited")}}, http.StatusOK, &dp)
+			"Steps": []any{runOnServer("Say", "echo audited; while [ -e '"+hold+"' ]; do sleep 0.05; done")}}, http.StatusOK, &dp)
 	}, func() string { return proj.Id })
 	change("put variables", "Modified", "", func(t *testing.T) {
 		var vs map[string]any
@@ -105,6 +110,23 @@ func TestAuditOneEventPerChange(t *testing.T) {
 			t.Fatalf("deployment: %+v", done)
 		}
 	}, func() string { return deploymentID })
+	var rerunID string
+	change("rerun task", "TaskQueued", taskID, func(t *testing.T) {
+		if err := os.WriteFile(hold, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var r struct{ Id string }
+		admin.on(t).must("POST", "/api/tasks/rerun/"+taskID, nil, http.StatusOK, &r)
+		rerunID = r.Id
+	}, func() string { return rerunID })
+	change("cancel task", "TaskCanceled", "was canceled", func(t *testing.T) {
+		admin.on(t).must("POST", "/api/tasks/"+rerunID+"/cancel", nil, http.StatusOK, nil)
+		// The task ends Canceled without another event.
+		if done := waitTask(t, admin.on(t), rerunID, 30*time.Second, completed); done.State != "Canceled" {
+			t.Fatalf("cancelled task: %+v", done)
+		}
+		os.Remove(hold)
+	}, func() string { return rerunID })
 	change("push package", "Created", "Audit.Pkg", func(t *testing.T) {
 		var p struct{ Id string }
 		admin.on(t).must("POST", "/api/Spaces-1/packages/raw?fileName=Audit.Pkg.1.0.0.zip",
@@ -142,6 +164,7 @@ func TestAuditOneEventPerChange(t *testing.T) {
 		before := events(t).TotalResults
 		admin.on(t).mustFail("POST", "/api/Spaces-1/environments", map[string]any{"Name": ""}, http.StatusBadRequest)
 		admin.on(t).mustFail("DELETE", "/api/Spaces-1/environments/Environments-999", nil, http.StatusNotFound)
+		admin.on(t).must("POST", "/api/tasks/"+taskID+"/cancel", nil, http.StatusOK, nil) // completed: nothing to cancel
 		if got := events(t).TotalResults - before; got != 0 {
 			t.Errorf("%d events for refused changes, want 0", got)
 		}
