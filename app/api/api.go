@@ -334,6 +334,11 @@ func decode(c *fiber.Ctx, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeBytes(body, v)
+}
+
+// decodeBytes is decode after the body was read (and size-limited).
+func decodeBytes(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return app.Invalid("The request body is empty; a JSON document is required.")
 	}
