@@ -236,6 +236,7 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/machineroles/all", spaced: true, handler: h.machineRoles, perm: app.PermMachineView},
 
 		{method: "GET", path: "/events", handler: h.listEvents, perm: app.PermEventView},
+		{method: "GET", path: "/events/:id", handler: h.getEvent, perm: app.PermEventView},
 
 		{method: "POST", path: "/packages/raw", spaced: true, handler: h.pushPackage, perm: app.PermBuiltInFeedPush},
 		{method: "GET", path: "/packages", spaced: true, handler: h.listPackages, perm: app.PermBuiltInFeedView},

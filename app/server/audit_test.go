@@ -176,6 +176,12 @@ func TestAuditOneEventPerChange(t *testing.T) {
 			t.Fatal("no events")
 		}
 		id := all.Items[0].Id
+		var one eventDoc
+		admin.on(t).must("GET", "/api/events/"+id, nil, http.StatusOK, &one)
+		if one.Id != id || one.Message != all.Items[0].Message {
+			t.Errorf("GET /api/events/%s = %+v, want %+v", id, one, all.Items[0])
+		}
+		admin.on(t).mustFail("GET", "/api/events/Events-999999", nil, http.StatusNotFound)
 		for _, path := range []string{"/api/events", "/api/events/" + id, "/api/Spaces-1/events", "/api/Spaces-1/events/" + id} {
 			for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 				status, body := admin.on(t).call(method, path, map[string]any{"Id": id, "Message": "rewritten"})

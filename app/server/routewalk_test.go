@@ -105,6 +105,7 @@ type walkFixtures struct {
 	env, machine, project, slug, process, varSet, variable, channel, step string
 	release, version, deployment, task, interruption                      string
 	library, libraryVar, pkgID, packageID, pkgVersion                     string
+	event                                                                 string
 }
 
 func createWalkFixtures(t *testing.T, admin *client) walkFixtures {
@@ -150,6 +151,9 @@ func createWalkFixtures(t *testing.T, admin *client) walkFixtures {
 	admin.must("POST", "/api/Spaces-1/packages/raw?fileName=Walk.Pkg.1.0.0.zip",
 		zipOf(t, map[string]string{"a.txt": "a"}), http.StatusCreated, &pkg)
 	f.packageID, f.pkgID, f.pkgVersion = pkg.Id, pkg.PackageId, pkg.Version
+	var evs paged[resource]
+	admin.must("GET", "/api/events?take=1", nil, http.StatusOK, &evs)
+	f.event = evs.Items[0].Id
 	return f
 }
 
@@ -170,7 +174,7 @@ func walkParams(t *testing.T, f walkFixtures, a walkActor, method, pattern strin
 		"deploymentprocesses/:id": f.process, "variables/:id": f.varSet, "releases/:id": f.release,
 		"releases/:version": f.version, "deployments/:id": f.deployment, "interruptions/:id": f.interruption,
 		"artifacts/:id": "Artifacts-1", "libraryvariablesets/:id": f.library, "packages/:id": f.packageID,
-		":id/:version": f.pkgVersion, "feeds/:id": "feeds-builtin", "tasks/:id": f.task, "rerun/:id": f.task,
+		":id/:version": f.pkgVersion, "feeds/:id": "feeds-builtin", "events/:id": f.event, "tasks/:id": f.task, "rerun/:id": f.task,
 		// portal
 		"projects/:slug": f.slug, "variables/:vid": f.variable, "variables/:lib": f.library,
 		":lib/:vid": f.libraryVar, "steps/:step": f.step, ":step/:action": "moveup",
