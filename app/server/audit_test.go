@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -158,6 +159,59 @@ func TestAuditOneEventPerChange(t *testing.T) {
 	change("delete package", "Deleted", "Audit.Pkg", func(t *testing.T) {
 		admin.on(t).must("DELETE", "/api/Spaces-1/packages/"+pkgID, nil, http.StatusOK, nil)
 	}, func() string { return pkgID })
+
+	var spare, group, machine, lib resource
+	change("create second environment", "Created", "Spare", func(t *testing.T) {
+		admin.on(t).must("POST", "/api/Spaces-1/environments", map[string]any{"Name": "Spare"}, http.StatusCreated, &spare)
+	}, func() string { return spare.Id })
+	change("sort environments", "Modified", "reordered", func(t *testing.T) {
+		admin.on(t).must("PUT", "/api/Spaces-1/environments/sortorder", []string{spare.Id, env.Id}, http.StatusOK, nil)
+	}, func() string { return spare.Id })
+	change("delete environment", "Deleted", "Spare", func(t *testing.T) {
+		admin.on(t).must("DELETE", "/api/Spaces-1/environments/"+spare.Id, nil, http.StatusOK, nil)
+	}, func() string { return spare.Id })
+	change("create project group", "Created", "Audit group", func(t *testing.T) {
+		admin.on(t).must("POST", "/api/Spaces-1/projectgroups", map[string]any{"Name": "Audit group"}, http.StatusCreated, &group)
+	}, func() string { return group.Id })
+	change("delete project group", "Deleted", "Audit group", func(t *testing.T) {
+		admin.on(t).must("DELETE", "/api/Spaces-1/projectgroups/"+group.Id, nil, http.StatusOK, nil)
+	}, func() string { return group.Id })
+	change("create machine", "Created", "audit-target", func(t *testing.T) {
+		admin.on(t).must("POST", "/api/Spaces-1/machines", map[string]any{"Name": "audit-target", "Roles": []string{"web"},
+			"EnvironmentIds": []string{env.Id}, "Endpoint": map[string]any{"CommunicationStyle": "None"}}, http.StatusCreated, &machine)
+	}, func() string { return machine.Id })
+	change("delete machine", "Deleted", "audit-target", func(t *testing.T) {
+		admin.on(t).must("DELETE", "/api/Spaces-1/machines/"+machine.Id, nil, http.StatusOK, nil)
+	}, func() string { return machine.Id })
+	change("create library variable set", "Created", "Audit library", func(t *testing.T) {
+		admin.on(t).must("POST", "/api/Spaces-1/libraryvariablesets", map[string]any{"Name": "Audit library"}, http.StatusCreated, &lib)
+	}, func() string { return lib.Id })
+
+	// The portal's forms change through the same storage.
+	browser := portalClient()
+	token := formToken(t, browser, s.URL+"/app/login")
+	if resp, _ := postForm(t, browser, s.URL+"/app/login", url.Values{"csrf_token": {token}, "username": {adminUser},
+		"password": {adminPassword}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("portal sign-in: %d", resp.StatusCode)
+	}
+	var portalEnv string
+	change("portal: create environment", "Created", "From the portal", func(t *testing.T) {
+		token := formToken(t, browser, s.URL+"/app/infrastructure/environments/new")
+		resp, _ := postForm(t, browser, s.URL+"/app/infrastructure/environments", url.Values{"csrf_token": {token}, "name": {"From the portal"}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("create: %d", resp.StatusCode)
+		}
+		var list paged[resource]
+		admin.on(t).must("GET", "/api/Spaces-1/environments?name="+url.QueryEscape("From the portal"), nil, http.StatusOK, &list)
+		portalEnv = list.Items[0].Id
+	}, func() string { return portalEnv })
+	change("portal: delete environment", "Deleted", "From the portal", func(t *testing.T) {
+		token := formToken(t, browser, s.URL+"/app/infrastructure/environments/"+portalEnv+"/delete")
+		resp, _ := postForm(t, browser, s.URL+"/app/infrastructure/environments/"+portalEnv+"/delete", url.Values{"csrf_token": {token}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("delete: %d", resp.StatusCode)
+		}
+	}, func() string { return portalEnv })
 
 	// A refused change writes nothing.
 	t.Run("refused changes", func(t *testing.T) {
