@@ -34,6 +34,8 @@ const (
 
 // EventService reads the audit log.
 type EventService interface {
+	// FindEventByID returns one event (ENOTFOUND if there is none).
+	FindEventByID(ctx context.Context, id string) (*Event, error)
 	FindEvents(ctx context.Context, f EventFilter) ([]*Event, int, error)
 }
 

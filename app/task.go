@@ -244,3 +244,7 @@ func InterruptedReason(base string, waiting bool) string {
 
 // EventTaskCanceled is the audit category of a user cancelling a task.
 const EventTaskCanceled = "TaskCanceled"
+
+// EventTaskQueued is the audit category of a task queued on its own (a
+// rerun); a deployment's task is audited as its DeploymentQueued event.
+const EventTaskQueued = "TaskQueued"

@@ -204,6 +204,24 @@ func (d *DB) audit(ctx context.Context, txn *badger.Txn, spaceID, category, mess
 	})
 }
 
+// FindEventByID returns one audit event.
+func (d *DB) FindEventByID(ctx context.Context, id string) (*app.Event, error) {
+	n, err := parseID(app.KindEvent, id)
+	if err != nil {
+		return nil, err
+	}
+	var r eventRecord
+	if err := d.view(func(txn *badger.Txn) error { return events.get(txn, n, id, &r) }); err != nil {
+		return nil, err
+	}
+	return r.toApp(n), nil
+}
+
+func (r *eventRecord) toApp(n uint64) *app.Event {
+	return &app.Event{ID: app.FormatID(app.KindEvent, n), SpaceID: r.SpaceID, Category: r.Category,
+		Message: r.Message, RelatedDocumentIDs: r.Related, UserID: r.UserID, Username: r.Username, Occurred: r.Occurred}
+}
+
 // FindEvents returns audit events, newest first.
 func (d *DB) FindEvents(ctx context.Context, f app.EventFilter) ([]*app.Event, int, error) {
 	var out []*app.Event
@@ -215,11 +233,7 @@ func (d *DB) FindEvents(ctx context.Context, f app.EventFilter) ([]*app.Event, i
 			if f.Regarding != "" && !app.ContainsFold(r.Related, f.Regarding) {
 				return nil
 			}
-			out = append(out, &app.Event{
-				ID: app.FormatID(app.KindEvent, n), SpaceID: r.SpaceID, Category: r.Category,
-				Message: r.Message, RelatedDocumentIDs: r.Related, UserID: r.UserID,
-				Username: r.Username, Occurred: r.Occurred,
-			})
+			out = append(out, r.toApp(n))
 			return nil
 		})
 	})

@@ -79,8 +79,9 @@ func (r *taskRecord) queueEntry(n uint64) key {
 	return queueKey(r.State, uint64(r.Created.UnixNano()), n)
 }
 
-// CreateTask stores t as Queued, in the caller's order: the queue entry is
-// written in the same transaction as the record. t gets its ID and Created.
+// CreateTask stores t as Queued, in the caller's order: the queue entry and
+// the audit event (EventTaskQueued, by the caller in ctx) are written in the
+// same transaction as the record. t gets its ID and Created.
 func (d *DB) CreateTask(ctx context.Context, t *app.Task) error {
 	if err := t.Validate(); err != nil {
 		return err
@@ -90,8 +91,14 @@ func (d *DB) CreateTask(ctx context.Context, t *app.Task) error {
 	rec := taskFromApp(t)
 	var n uint64
 	err := d.update(ctx, func(txn *badger.Txn) (err error) {
-		n, err = d.insertTask(txn, rec)
-		return err
+		if n, err = d.insertTask(txn, rec); err != nil {
+			return err
+		}
+		msg := taskLabel(rec.toApp(n)) + " was queued"
+		if t.RerunOf != "" {
+			msg += " (a rerun of " + t.RerunOf + ")"
+		}
+		return d.audit(ctx, txn, rec.SpaceID, app.EventTaskQueued, msg, taskRelated(rec.toApp(n))...)
 	})
 	if err != nil {
 		return fmt.Errorf("storage: create task: %w", err)
@@ -246,6 +253,51 @@ func (d *DB) UpdateTask(ctx context.Context, id string, change func(t *app.Task)
 		return nil, err
 	}
 	return out, nil
+}
+
+// UpdateTaskAudited is UpdateTask for a change a user asked for (cancel):
+// the audit event (category, "Task … <what>", by the caller in ctx) is
+// written in the same transaction. A change function that returns an error
+// (ErrUnchanged too) writes neither the task nor an event.
+func (d *DB) UpdateTaskAudited(ctx context.Context, id, category, what string, change func(t *app.Task) error) (*app.Task, error) {
+	n, err := parseID(app.KindTask, id)
+	if err != nil {
+		return nil, err
+	}
+	var out *app.Task
+	err = d.update(ctx, func(txn *badger.Txn) error {
+		var err error
+		if out, err = d.updateTask(txn, n, change); err != nil {
+			return err
+		}
+		return d.audit(ctx, txn, out.SpaceID, category, taskLabel(out)+" "+what, taskRelated(out)...)
+	})
+	if errors.Is(err, ErrUnchanged) {
+		return d.FindTaskByID(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// taskLabel names a task in audit messages.
+func taskLabel(t *app.Task) string {
+	if t.Description != "" {
+		return "Task " + t.ID + " (" + t.Description + ")"
+	}
+	return "Task " + t.ID
+}
+
+// taskRelated lists the documents an event about t regards.
+func taskRelated(t *app.Task) []string {
+	out := []string{t.ID}
+	for _, id := range []string{t.RerunOf, t.Arguments[app.TaskArgDeploymentID], t.ProjectID, t.EnvironmentID} {
+		if id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // ErrUnchanged, returned by an UpdateTask change function, leaves the task as it is.

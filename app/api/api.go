@@ -77,18 +77,66 @@ type route struct {
 // Register mounts every API route on r. All routes are listed in routes().
 func (h *Handler) Register(r fiber.Router) {
 	api := r.Group("/api")
-	for _, rt := range h.routes() {
-		handlers := []fiber.Handler{h.authenticate(rt.anonymous), h.authorize(rt.perm)}
-		if rt.spaced {
-			api.Add(rt.method, "/:space<regex(^(?i)spaces-[0-9]+$)>"+rt.path, append([]fiber.Handler{h.resolveSpace}, append(handlers, rt.handler)...)...)
-			api.Add(rt.method, rt.path, append([]fiber.Handler{h.defaultSpace}, append(handlers, rt.handler)...)...)
-			continue
+	for _, m := range h.mounts() {
+		handlers := []fiber.Handler{h.authenticate(m.anonymous), h.authorize(m.perm), m.handler}
+		if m.space != nil {
+			handlers = append([]fiber.Handler{m.space}, handlers...)
 		}
-		api.Add(rt.method, rt.path, append(handlers, rt.handler)...)
+		api.Add(m.method, m.path, handlers...)
 	}
 	api.Use(func(c *fiber.Ctx) error {
 		return app.Errorf(app.ENOTFOUND, "The API endpoint '%s %s' does not exist.", c.Method(), c.Path())
 	})
+}
+
+// mount is a route as Register mounts it: a space-scoped route is mounted
+// twice, under /{spaceId} (space resolves it) and without (the default space).
+type mount struct {
+	route
+	space fiber.Handler // nil for routes that are not space-scoped
+}
+
+// mounts expands routes() into what Register mounts; Routes lists the same.
+func (h *Handler) mounts() []mount {
+	var out []mount
+	for _, rt := range h.routes() {
+		if !rt.spaced {
+			out = append(out, mount{route: rt})
+			continue
+		}
+		spaced, unspaced := rt, rt
+		spaced.path = spaceSegment + rt.path
+		out = append(out, mount{route: spaced, space: h.resolveSpace}, mount{route: unspaced, space: h.defaultSpace})
+	}
+	return out
+}
+
+// Route describes one mounted API endpoint, without its handler, for
+// checks that walk the whole table (the permission walk in app/server).
+type Route struct {
+	Method string
+	// Path is the fiber pattern below /api, as mounted: "/environments/:id",
+	// or with the space segment (SpaceSegment) in front.
+	Path string
+	// Permission is what the caller must hold; "" = any signed-in caller
+	// (the handler may check more, e.g. that a user edits only itself).
+	Permission app.Permission
+	// Anonymous routes need no sign-in.
+	Anonymous bool
+}
+
+// SpaceSegment is the pattern of the {spaceId} path segment in Route.Path.
+const SpaceSegment = spaceSegment
+
+// Routes lists every route Register mounts, in mounting order. The result
+// is a copy: changing it changes nothing that is served.
+func (h *Handler) Routes() []Route {
+	ms := h.mounts()
+	out := make([]Route, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, Route{Method: m.method, Path: m.path, Permission: m.perm, Anonymous: m.anonymous})
+	}
+	return out
 }
 
 func (h *Handler) routes() []route {
@@ -113,8 +161,8 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/spaces", handler: h.listSpaces, perm: app.PermSpaceView},
 		{method: "GET", path: "/spaces/all", handler: h.allSpaces, perm: app.PermSpaceView},
 		{method: "GET", path: "/spaces/:id", handler: h.getSpace, perm: app.PermSpaceView},
-		{method: "GET", path: "/:space<regex(^(?i)spaces-[0-9]+$)>", handler: h.spaceRoot, perm: app.PermSpaceView},
-		{method: "GET", path: "/:space<regex(^(?i)spaces-[0-9]+$)>/", handler: h.spaceRoot, perm: app.PermSpaceView},
+		{method: "GET", path: spaceSegment, handler: h.spaceRoot, perm: app.PermSpaceView},
+		{method: "GET", path: spaceSegment + "/", handler: h.spaceRoot, perm: app.PermSpaceView},
 
 		{method: "PUT", path: "/environments/sortorder", spaced: true, handler: h.sortEnvironments, perm: app.PermEnvironmentEdit},
 		{method: "GET", path: "/environments/:id/machines", spaced: true, handler: h.environmentMachines, perm: app.PermMachineView},
@@ -188,6 +236,7 @@ func (h *Handler) routes() []route {
 		{method: "GET", path: "/machineroles/all", spaced: true, handler: h.machineRoles, perm: app.PermMachineView},
 
 		{method: "GET", path: "/events", handler: h.listEvents, perm: app.PermEventView},
+		{method: "GET", path: "/events/:id", handler: h.getEvent, perm: app.PermEventView},
 
 		{method: "POST", path: "/packages/raw", spaced: true, handler: h.pushPackage, perm: app.PermBuiltInFeedPush},
 		{method: "GET", path: "/packages", spaced: true, handler: h.listPackages, perm: app.PermBuiltInFeedView},
@@ -286,6 +335,11 @@ func decode(c *fiber.Ctx, v any) error {
 	if err != nil {
 		return err
 	}
+	return decodeBytes(body, v)
+}
+
+// decodeBytes is decode after the body was read (and size-limited).
+func decodeBytes(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return app.Invalid("The request body is empty; a JSON document is required.")
 	}

@@ -205,9 +205,19 @@ func (h *Handler) listEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(page(c, "Event", mapAll(items, func(e *app.Event) EventResource {
-		return EventResource{Id: e.ID, Category: e.Category, Message: e.Message, RelatedDocumentIds: e.RelatedDocumentIDs,
-			UserId: e.UserID, Username: e.Username, Occurred: Time{e.Occurred}, SpaceId: e.SpaceID,
-			Links: map[string]string{"Self": "/api/events/" + e.ID}}
-	}), total, f))
+	return c.JSON(page(c, "Event", mapAll(items, eventDTO), total, f))
+}
+
+func (h *Handler) getEvent(c *fiber.Ctx) error {
+	e, err := h.Events.FindEventByID(c.UserContext(), param(c, "id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(eventDTO(e))
+}
+
+func eventDTO(e *app.Event) EventResource {
+	return EventResource{Id: e.ID, Category: e.Category, Message: e.Message, RelatedDocumentIds: e.RelatedDocumentIDs,
+		UserId: e.UserID, Username: e.Username, Occurred: Time{e.Occurred}, SpaceId: e.SpaceID,
+		Links: map[string]string{"Self": "/api/events/" + e.ID}}
 }

@@ -190,21 +190,36 @@ func (h *Handler) projectDeploymentProcess(c *fiber.Ctx) error {
 	return c.JSON(processDTO(dp))
 }
 
-func (h *Handler) updateDeploymentProcess(c *fiber.Ctx) error {
+// decodeProcessUpdate maps the body of PUT /deploymentprocesses/{id} (an
+// imported document: CVE-2018-18850) onto the version it was edited from
+// and its steps. The storage validates the steps (app.DeploymentProcess.Validate).
+func decodeProcessUpdate(body []byte) (version int, steps []app.Step, err error) {
 	var r processUpdate
-	if err := decode(c, &r); err != nil {
-		return err
+	if err := decodeBytes(body, &r); err != nil {
+		return 0, nil, err
 	}
 	// Version is required: without it a client could overwrite a change it never saw.
 	if r.Version == nil {
-		return app.Invalid("Version is required: send the Version of the deployment process you edited.")
+		return 0, nil, app.Invalid("Version is required: send the Version of the deployment process you edited.")
+	}
+	return *r.Version, r.toApp(), nil
+}
+
+func (h *Handler) updateDeploymentProcess(c *fiber.Ctx) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	version, steps, err := decodeProcessUpdate(body)
+	if err != nil {
+		return err
 	}
 	existing, err := h.Processes.FindDeploymentProcessByID(c.UserContext(), spaceID(c), param(c, "id"))
 	if err != nil {
 		return err
 	}
 	dp := &app.DeploymentProcess{ID: existing.ID, SpaceID: existing.SpaceID, ProjectID: existing.ProjectID,
-		Version: *r.Version, Steps: r.toApp()}
+		Version: version, Steps: steps}
 	if err := h.Processes.UpdateDeploymentProcess(c.UserContext(), dp); err != nil {
 		return err
 	}

@@ -186,6 +186,9 @@ func TestCommands(t *testing.T) {
 		{"server unknown flag", []string{"server", "--nope"}, 2, nil, []string{"flag provided but not defined: -nope", "Usage: argonaut server"}},
 		{"server stray argument", []string{"server", "extra"}, 2, nil, []string{`unexpected argument "extra"`}},
 		{"server tls cert without key", []string{"server", "--tls-cert", "/x.pem"}, 2, nil, []string{"--tls-cert and --tls-key go together"}},
+		{"server relative public URL", []string{"server", "--public-url", "deploy.example.com"}, 2, nil, []string{"--public-url must be an absolute http or https URL"}},
+		{"server public URL with a query", []string{"server", "--public-url", "https://deploy.example.com/?next=x"}, 2, nil, []string{"--public-url must be"}},
+		{"server javascript public URL", []string{"server", "--public-url", "javascript://x"}, 2, nil, []string{"--public-url must be"}},
 		{"server password without user", []string{"server", "--admin-password", "secret123"}, 2, nil, []string{"--admin-password needs --admin-username"}},
 		{"service without action", []string{"service"}, 2, []string{"Usage: argonaut service <install|uninstall|start|stop|status|run>"}, nil},
 		{"service help", []string{"service", "--help"}, 0, []string{"service run --mode server"}, nil},
@@ -360,6 +363,26 @@ func TestScanMode(t *testing.T) {
 	for _, tc := range tests {
 		if got := scanMode(tc.args, func(string) string { return tc.env }); got != tc.want {
 			t.Errorf("scanMode(%q, env %q) = %q, want %q", tc.args, tc.env, got, tc.want)
+		}
+	}
+}
+
+func TestValidPublicURL(t *testing.T) {
+	for s, want := range map[string]bool{
+		"https://deploy.example.com":         true,
+		"http://10.0.0.5:8080":               true,
+		"https://example.com/argonaut":       true,
+		"deploy.example.com":                 false,
+		"//deploy.example.com":               false,
+		"ftp://deploy.example.com":           false,
+		"https://user@deploy.example.com":    false,
+		"https://deploy.example.com/?a=b":    false,
+		"https://deploy.example.com/#x":      false,
+		"https://deploy.example.com/\\x":     false,
+		"https://deploy.example.com/a\r\nX:": false,
+	} {
+		if got := validPublicURL(s); got != want {
+			t.Errorf("validPublicURL(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 
 	"github.com/argonautdeploy/argonaut/app/server"
@@ -100,8 +101,18 @@ func checkServerConfig(cfg server.Config) error {
 		return errors.New("--admin-password needs --admin-username")
 	case cfg.MaxBodyBytes <= 0:
 		return errors.New("--max-body-bytes must be positive")
+	case cfg.PublicURL != "" && !validPublicURL(cfg.PublicURL):
+		return fmt.Errorf("--public-url must be an absolute http or https URL without query or fragment, like https://deploy.example.com, not %q", cfg.PublicURL)
 	}
 	return nil
+}
+
+// validPublicURL reports whether s can prefix every absolute link: an
+// http(s) URL with a host and at most a path.
+func validPublicURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil &&
+		u.RawQuery == "" && !u.ForceQuery && u.Fragment == "" && !strings.ContainsAny(s, " \t\r\n\\")
 }
 
 // serve runs the server until ctx ends, then shuts it down gracefully.

@@ -81,6 +81,7 @@ type Server struct {
 	// TLSThumbprint is the SHA-256 thumbprint of the serving certificate, if any.
 	TLSThumbprint string
 
+	api     *api.Handler
 	web     *web.Handler
 	urlMu   sync.Mutex // guards URL for executors that start before the listener
 	setupMu sync.Mutex // guards SetupToken while serving (see web.go)
@@ -227,6 +228,7 @@ func (s *Server) routes(installationID string, secure bool) {
 		Releases: s.DB, ReleaseCreator: s.releaseService(),
 		Deployments: s.Deployments, Interruptions: s.Interruptions, Artifacts: s.DB, Blobs: s.DB.Blobs,
 	}, s.Version, installationID, secure)
+	s.api = h
 	s.observe() // first: request IDs, logging and metrics wrap every route
 	s.fib.Get("/livez", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.fib.Get("/readyz", func(c *fiber.Ctx) error {
@@ -238,6 +240,18 @@ func (s *Server) routes(installationID string, secure bool) {
 	h.Register(s.fib)
 	s.webRoutes(secure)
 }
+
+// Addr is the address the server listens on (host:port), which differs
+// from URL when a public URL is configured. Valid once the server is open.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// APIRoutes lists every route of the API (below /api), for checks that walk
+// them all. Valid once the server is open.
+func (s *Server) APIRoutes() []api.Route { return s.api.Routes() }
+
+// PortalRoutes lists every route of the portal, for checks that walk them
+// all. Valid once the server is open.
+func (s *Server) PortalRoutes() []web.Route { return s.web.Routes() }
 
 // Close stops serving (letting in-flight requests finish) and closes the store.
 func (s *Server) Close() error {

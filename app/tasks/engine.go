@@ -75,6 +75,10 @@ type Store interface {
 	// allowed by app.CanTransition is ECONFLICT. An error from change
 	// aborts the update and is returned.
 	UpdateTask(ctx context.Context, id string, change func(t *app.Task) error) (*app.Task, error)
+	// UpdateTaskAudited is UpdateTask for a change a user asked for: it
+	// also writes the audit event (category, what happened) in the same
+	// transaction, and neither when change returns an error.
+	UpdateTaskAudited(ctx context.Context, id, category, what string, change func(t *app.Task) error) (*app.Task, error)
 	// RecoverInterruptedTasks fails every Executing or Cancelling task
 	// with reason(task) as its ErrorMessage (see storage).
 	RecoverInterruptedTasks(ctx context.Context, reason func(t *app.Task) string) ([]string, error)
@@ -321,7 +325,7 @@ func (e *Engine) CancelTask(ctx context.Context, id string) (*app.Task, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := time.Now().UTC()
-	t, err := e.store.UpdateTask(ctx, id, func(t *app.Task) error {
+	t, err := e.store.UpdateTaskAudited(ctx, id, app.EventTaskCanceled, "was canceled", func(t *app.Task) error {
 		switch t.State {
 		case app.TaskQueued:
 			t.State, t.CompletedTime, t.ErrorMessage = app.TaskCanceled, now, "The task was canceled before it started."

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -78,6 +79,9 @@ func (h *Handler) serve(c *fiber.Ctx, rt route) error {
 		return c.Redirect("/app/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 	}
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && !rt.csrfInBody {
+		if err := limitForm(c); err != nil {
+			return err
+		}
 		if !validCSRF(c.FormValue(views.CSRFFieldName), req.CSRFToken) {
 			return errCSRF
 		}
@@ -86,6 +90,27 @@ func (h *Handler) serve(c *fiber.Ctx, rt route) error {
 		return app.Errorf(app.EFORBIDDEN, "You do not have permission to see this page or perform this action (it needs %s).", rt.perm)
 	}
 	return rt.handler(c)
+}
+
+// limitForm holds a form body to the app's BodyLimit before anything parses
+// it. Fiber enforces the limit only on bodies it buffers; with
+// StreamRequestBody (which uploads need) a larger or chunked body arrives
+// as a stream, and fasthttp's form parsing would read all of it into
+// memory. Streamed multipart forms (csrfInBody) are limited by their handlers.
+func limitForm(c *fiber.Ctx) error {
+	if c.Context().RequestBodyStream() == nil {
+		return nil // buffered, so within the limit
+	}
+	limit := c.App().Config().BodyLimit
+	b, err := io.ReadAll(io.LimitReader(api.BodyStream(c), int64(limit)+1))
+	if err != nil {
+		return app.Invalid("The form could not be read: " + err.Error())
+	}
+	if len(b) > limit {
+		return app.Errorf(app.ETOOLARGE, "The form is too large; the limit is %d bytes.", limit)
+	}
+	c.Request().SetBody(b)
+	return nil
 }
 
 // errCSRF refuses a form whose token does not match the session's.

@@ -179,6 +179,34 @@ func (h *Handler) routes() []route {
 	}
 }
 
+// Route describes one portal route, without its handler, for checks that
+// walk the whole table (the permission walk in app/server).
+type Route struct {
+	Method string
+	Path   string // the fiber pattern, as mounted
+	// Permission is what the signed-in user must hold; "" = being signed in
+	// is enough (the handler may check more).
+	Permission app.Permission
+	// Anonymous routes (sign-in, setup) need no sign-in.
+	Anonymous bool
+	// CSRFInBody marks a streamed multipart form whose CSRF token must be
+	// its first part (see route.csrfInBody).
+	CSRFInBody bool
+}
+
+// Routes lists every route of routes() that Register mounts (the / redirect
+// and the assets are not in it: they are public and have no handler state).
+// The result is a copy: changing it changes nothing that is served.
+func (h *Handler) Routes() []Route {
+	rs := h.routes()
+	out := make([]Route, 0, len(rs))
+	for _, rt := range rs {
+		out = append(out, Route{Method: rt.method, Path: rt.path, Permission: rt.perm,
+			Anonymous: rt.access == anonymous, CSRFInBody: rt.csrfInBody})
+	}
+	return out
+}
+
 // Register mounts the portal, its assets and the / redirect on r.
 func (h *Handler) Register(r fiber.Router) {
 	r.Get("/", redirectTo("/app"))
