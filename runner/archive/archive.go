@@ -17,7 +17,8 @@ type Summary struct {
 	Symlinks  int
 	Hardlinks int
 	// Bytes is the uncompressed content actually decompressed (Validate) or
-	// written (Extract), whatever the headers declared.
+	// written (Extract), whatever the headers declared; for a plain tar,
+	// which Validate does not read (see skipsContent), the declared sizes.
 	Bytes int64
 	// CompressedBytes is what was read from the source, including
 	// read-ahead and the zip central directory.
@@ -41,6 +42,17 @@ type Summary struct {
 func Validate(ctx context.Context, src io.ReaderAt, size int64, format Format, lim Limits) (Summary, error) {
 	v := &validator{buf: make([]byte, 256<<10)}
 	return run(ctx, src, size, format, lim, false, v)
+}
+
+// skipsContent reports whether validating format may skip file content
+// instead of reading it. In a plain tar the content is neither decompressed
+// nor inspected, so reading it proves nothing that the declared sizes (held
+// to lim.MaxBytes) and archive/tar's seek over it (which still reads the
+// last byte of each file, so a truncated archive is refused) do not: a
+// pushed 1 GiB tar is validated without reading 1 GiB again.
+func skipsContent(v visitor, format Format) bool {
+	_, validating := v.(*validator)
+	return validating && format == FormatTar
 }
 
 // ValidateFile opens the file at path, detects its format from its name and
@@ -67,7 +79,7 @@ func run(ctx context.Context, src io.ReaderAt, size int64, format Format, lim Li
 	lim = lim.withDefaults()
 	cs := &countingReaderAt{r: src}
 	sum.Format = format
-	w := &walk{ctx: ctx, lim: lim, src: cs, sum: &sum, tree: newTree(), strip: strip}
+	w := &walk{ctx: ctx, lim: lim, src: cs, sum: &sum, tree: newTree(), strip: strip, skip: skipsContent(v, format)}
 	defer func() { sum.CompressedBytes = cs.n.Load() }()
 	if err := checkMagic(cs, size, format); err != nil {
 		return sum, err
@@ -76,7 +88,7 @@ func run(ctx context.Context, src io.ReaderAt, size int64, format Format, lim Li
 	if format == FormatZip {
 		rd, err = openZip(cs, size, &lim)
 	} else {
-		rd, err = openTar(cs, size, format, &lim)
+		rd, err = openTar(cs, size, format, &lim, w.skip)
 	}
 	if err != nil {
 		return sum, w.formatError("", err)

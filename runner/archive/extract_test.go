@@ -254,3 +254,27 @@ func TestDetectFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestValidatePlainTarSkipsContent: validating a plain tar seeks over file
+// content instead of reading it, yet counts the declared sizes against the
+// limit and still refuses a file whose content is cut short.
+func TestValidatePlainTarSkipsContent(t *testing.T) {
+	big := strings.Repeat("x", 4<<20)
+	data := buildTar(t, []member{{name: "big.bin", body: big}, {name: "small.txt", body: "hello"}})
+	// Past the ratio grace: skipped content is stored as is, not a bomb.
+	sum, err := Validate(context.Background(), bytes.NewReader(data), int64(len(data)), FormatTar, Limits{RatioGrace: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Files != 2 || sum.Bytes != int64(len(big)+5) {
+		t.Errorf("summary %+v: want 2 files, %d bytes", sum, len(big)+5)
+	}
+	if sum.CompressedBytes > 64<<10 {
+		t.Errorf("read %d bytes of a %d-byte tar: the content was read, not skipped", sum.CompressedBytes, len(data))
+	}
+	_, err = Validate(context.Background(), bytes.NewReader(data), int64(len(data)), FormatTar, Limits{MaxBytes: 1 << 20})
+	checkRefusal(t, "Validate (limit)", err, ErrLimit, "big.bin", true)
+	cut := data[:2<<20]
+	_, err = Validate(context.Background(), bytes.NewReader(cut), int64(len(cut)), FormatTar, Limits{})
+	checkRefusal(t, "Validate (truncated)", err, ErrCorrupt, "big.bin", true)
+}

@@ -21,11 +21,17 @@ type tarReader struct {
 }
 
 // openTar opens a tar stream, compressed as format says, over the first size
-// bytes of src.
-func openTar(src io.ReaderAt, size int64, format Format, lim *Limits) (*tarReader, error) {
+// bytes of src. With seekable, a plain tar is read through a seeker, so
+// archive/tar skips the content of the files nobody reads.
+func openTar(src io.ReaderAt, size int64, format Format, lim *Limits, seekable bool) (*tarReader, error) {
+	t := &tarReader{closeFn: func() error { return nil }}
+	if seekable && format == FormatTar {
+		t.stream = io.NewSectionReader(src, 0, size)
+		t.tr = tar.NewReader(t.stream)
+		return t, nil
+	}
 	// A small read-ahead keeps the compressed count (and the ratio) honest.
 	raw := bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 32<<10)
-	t := &tarReader{closeFn: func() error { return nil }}
 	var stream io.Reader
 	switch format {
 	case FormatTar:

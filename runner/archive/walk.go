@@ -62,6 +62,8 @@ type walk struct {
 	sum     *Summary
 	tree    *tree
 	strip   bool // strip special mode bits (Extract) instead of refusing (Validate)
+	skip    bool // count file content by its declared size instead of reading it (see skipsContent)
+	skipped int64 // content bytes skipped: stored as they are, so they count as read for the ratio
 	nuspecs int
 	last    string // name of the last entry read, for errors between entries
 }
@@ -79,7 +81,13 @@ func (w *walk) run(rd reader, v visitor) error {
 			break
 		}
 		if err != nil {
-			return w.formatError("", err)
+			name := ""
+			if w.skip && w.last != "" && errors.Is(err, io.ErrUnexpectedEOF) {
+				// The skipped content of the last entry ends early (archive/tar
+				// reads its last byte when it seeks past it).
+				name = w.last
+			}
+			return w.formatError(name, err)
 		}
 		w.last = e.name
 		if err := w.entry(e, v); err != nil {
@@ -152,6 +160,11 @@ func (w *walk) entry(e *entry, v visitor) error {
 			return refuse(e.name, ErrLimit, "declares %d bytes, over the limit of %d uncompressed bytes", e.size, w.lim.MaxBytes)
 		}
 		w.sum.Files++
+		if w.skip {
+			w.sum.Bytes += e.size
+			w.skipped += e.size
+			return nil // the tar reader seeks over the content on its next entry
+		}
 		body := &meteredReader{w: w, name: e.name, r: e.body}
 		if w.keepNuspec(name) {
 			return w.nuspec(e.name, name, mode, body, v)
@@ -311,7 +324,7 @@ func (m *meteredReader) Read(p []byte) (int, error) {
 		return n, m.err
 	}
 	if w.sum.Bytes > w.lim.RatioGrace {
-		read := max(w.src.n.Load(), 1)
+		read := max(w.src.n.Load()+w.skipped, 1)
 		if w.sum.Bytes/read >= w.lim.MaxRatio {
 			m.err = refuse(m.name, ErrLimit, "compression ratio over %d:1 (%d bytes from %d)", w.lim.MaxRatio, w.sum.Bytes, read)
 			return n, m.err
