@@ -61,8 +61,8 @@ type walk struct {
 	src     *countingReaderAt
 	sum     *Summary
 	tree    *tree
-	strip   bool // strip special mode bits (Extract) instead of refusing (Validate)
-	skip    bool // count file content by its declared size instead of reading it (see skipsContent)
+	strip   bool  // strip special mode bits (Extract) instead of refusing (Validate)
+	skip    bool  // count file content by its declared size instead of reading it (see skipsContent)
 	skipped int64 // content bytes skipped: stored as they are, so they count as read for the ratio
 	nuspecs int
 	last    string // name of the last entry read, for errors between entries
