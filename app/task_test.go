@@ -170,3 +170,38 @@ func TestActivityTree(t *testing.T) {
 		t.Errorf("tail=1 lines = %+v", got)
 	}
 }
+
+func TestProgressOf(t *testing.T) {
+	start := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	steps := func(statuses ...app.ActivityStatus) *app.ActivityElement {
+		root := &app.ActivityElement{ID: "ServerTasks-1"}
+		for _, s := range statuses {
+			root.Children = append(root.Children, &app.ActivityElement{Status: s})
+		}
+		return root
+	}
+	tests := []struct {
+		name  string
+		state app.TaskState
+		root  *app.ActivityElement
+		want  app.TaskProgress
+	}{
+		{"queued", app.TaskQueued, steps(), app.TaskProgress{}},
+		{"no steps yet", app.TaskExecuting, steps(), app.TaskProgress{}},
+		{"first of three running", app.TaskExecuting, steps(app.ActivityRunning, app.ActivityPending, app.ActivityPending), app.TaskProgress{}},
+		{"one of three ended", app.TaskExecuting, steps(app.ActivitySuccess, app.ActivityRunning, app.ActivityPending),
+			app.TaskProgress{Percentage: 33, Remaining: 60 * time.Second}},
+		{"skipped counts as ended", app.TaskExecuting, steps(app.ActivitySkipped, app.ActivityFailed, app.ActivityRunning, app.ActivityPending),
+			app.TaskProgress{Percentage: 50, Remaining: 30 * time.Second}},
+		{"completed", app.TaskSuccess, steps(app.ActivitySuccess, app.ActivityPending), app.TaskProgress{Percentage: 100}},
+		{"failed is completed too", app.TaskFailed, steps(app.ActivityFailed, app.ActivitySkipped), app.TaskProgress{Percentage: 100}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			task := &app.Task{ID: "ServerTasks-1", State: tc.state, StartTime: start}
+			if got := app.ProgressOf(task, tc.root, start.Add(30*time.Second)); got != tc.want {
+				t.Errorf("ProgressOf = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}

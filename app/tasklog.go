@@ -207,3 +207,37 @@ func (a *ActivityTree) Finish(t *Task) *ActivityElement {
 	walk(a.Root)
 	return a.Root
 }
+
+// TaskProgress is a rough estimate of how far a task is.
+type TaskProgress struct {
+	// Percentage is 0–100: 100 once the task has completed.
+	Percentage int
+	// Remaining is a guess at the time left; 0 when unknown or completed.
+	Remaining time.Duration
+}
+
+// ProgressOf estimates the progress of t from root, its activity tree
+// after Finish: the share of the root's children (a deployment's steps,
+// which the executor plans up front) that have ended. Remaining assumes
+// the steps left take as long on average as those that ended. A task
+// without children stays at 0 until it completes. It reads only the first
+// level of the tree, so it costs nothing next to building the tree.
+func ProgressOf(t *Task, root *ActivityElement, now time.Time) TaskProgress {
+	if t.IsCompleted() {
+		return TaskProgress{Percentage: 100}
+	}
+	if root == nil || len(root.Children) == 0 {
+		return TaskProgress{}
+	}
+	total, done := len(root.Children), 0
+	for _, c := range root.Children {
+		if c.Status.IsFinal() {
+			done++
+		}
+	}
+	p := TaskProgress{Percentage: done * 100 / total}
+	if done > 0 && !t.StartTime.IsZero() && now.After(t.StartTime) {
+		p.Remaining = now.Sub(t.StartTime) / time.Duration(done) * time.Duration(total-done)
+	}
+	return p
+}

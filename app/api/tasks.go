@@ -120,7 +120,9 @@ type TaskDetailsResource struct {
 	Links           map[string]string
 }
 
-// TaskProgressResource is the progress estimate of a task.
+// TaskProgressResource is the progress estimate of a task (see
+// app.ProgressOf): the share of its steps that have ended, and a rough
+// "2 minutes" left ("" when there is no estimate yet or it has completed).
 type TaskProgressResource struct {
 	ProgressPercentage     int
 	EstimatedTimeRemaining string
@@ -240,12 +242,14 @@ func (h *Handler) taskDetails(c *fiber.Ctx) error {
 		t = fresh
 	}
 	root := tree.Finish(t)
-	progress := 0
-	if t.IsCompleted() {
-		progress = 100
+	now := time.Now()
+	progress := app.ProgressOf(t, root, now)
+	remaining := ""
+	if progress.Remaining > 0 {
+		remaining = app.HumanDuration(progress.Remaining)
 	}
-	return c.JSON(TaskDetailsResource{Task: taskDTO(t, time.Now()), ActivityLogs: []ActivityElementResource{activityDTO(root, 0)},
-		PhysicalLogSize: size, Progress: TaskProgressResource{ProgressPercentage: progress},
+	return c.JSON(TaskDetailsResource{Task: taskDTO(t, now), ActivityLogs: []ActivityElementResource{activityDTO(root, 0)},
+		PhysicalLogSize: size, Progress: TaskProgressResource{ProgressPercentage: progress.Percentage, EstimatedTimeRemaining: remaining},
 		Links: map[string]string{"Self": "/api/tasks/" + t.ID + "/details"}})
 }
 

@@ -76,8 +76,9 @@ func canViewTask(u *app.User, t *app.Task) bool {
 // taskTree folds the whole log of t into the page's tree: every activity
 // with its line count, the last pageTail lines of those still running or
 // failed, none of those that finished well (collapsed). It also returns the
-// last Seq read, from where the live stream resumes.
-func (h *Handler) taskTree(ctx context.Context, t *app.Task) (*views.TaskNode, uint64, error) {
+// last Seq read, from where the live stream resumes, and the task's
+// progress (app.ProgressOf) in percent.
+func (h *Handler) taskTree(ctx context.Context, t *app.Task) (*views.TaskNode, uint64, int, error) {
 	tree := app.NewActivityTree(t, app.ActivityOptions{Verbose: true, Tail: pageTail})
 	counts := map[string]int{}
 	nodeOf := map[string]string{"": t.ID}
@@ -98,7 +99,7 @@ func (h *Handler) taskTree(ctx context.Context, t *app.Task) (*views.TaskNode, u
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	root := tree.Finish(t)
 	var convert func(a *app.ActivityElement, depth int) *views.TaskNode
@@ -112,25 +113,7 @@ func (h *Handler) taskTree(ctx context.Context, t *app.Task) (*views.TaskNode, u
 		}
 		return n
 	}
-	return convert(root, 0), cursor, nil
-}
-
-// taskProgress estimates how far a task is: finished activities of the
-// first level out of all of them.
-func taskProgress(t *app.Task, root *views.TaskNode) int {
-	if t.IsCompleted() {
-		return 100
-	}
-	if root == nil || len(root.Children) == 0 {
-		return 0
-	}
-	done := 0
-	for _, c := range root.Children {
-		if c.Status.IsFinal() {
-			done++
-		}
-	}
-	return done * 100 / len(root.Children)
+	return convert(root, 0), cursor, app.ProgressOf(t, root, time.Now()).Percentage, nil
 }
 
 func (h *Handler) task(c *fiber.Ctx) error {
@@ -138,12 +121,12 @@ func (h *Handler) task(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	root, cursor, err := h.taskTree(c.UserContext(), t)
+	root, cursor, progress, err := h.taskTree(c.UserContext(), t)
 	if err != nil {
 		return err
 	}
 	page := views.TaskPage{Task: t, Now: time.Now(), Root: root, Cursor: cursor, LineCap: liveLineCap,
-		Progress: taskProgress(t, root)}
+		Progress: progress}
 	if err := h.decorateTaskPage(c, &page); err != nil {
 		return err
 	}
@@ -280,7 +263,9 @@ type streamState struct {
 	CompletedAt string `json:"completedAt,omitempty"`
 	Duration    string `json:"duration"`
 	Pending     bool   `json:"pending"`
-	Progress    int    `json:"progress"`
+	// Progress is 100 once the task has completed and 0 before: while it
+	// runs, tasklog.js counts the steps that ended (as app.ProgressOf does).
+	Progress int `json:"progress"`
 }
 
 func stateOf(t *app.Task) streamState {

@@ -126,9 +126,31 @@
     if (follow && follow.checked) window.scrollTo(0, document.body.scrollHeight);
   }
 
+  function setProgress(pct) {
+    var bar = root.querySelector('[data-testid="task-progress"]');
+    if (!bar) return;
+    bar.setAttribute("value", String(pct));
+    bar.setAttribute("title", pct + "%");
+    bar.textContent = pct + "%";
+  }
+
+  // stepProgress is app.ProgressOf for a running task: the share of the
+  // first-level activities (the steps) that have ended.
+  var finalStatus = { success: true, failed: true, skipped: true, canceled: true };
+  function stepProgress() {
+    var steps = log.querySelectorAll('.activity[data-depth="1"]');
+    if (!steps.length || root.getAttribute("data-completed") === "true") return;
+    var done = 0;
+    for (var i = 0; i < steps.length; i++) {
+      var m = /activity--(\w+)/.exec(steps[i].className);
+      if (m && finalStatus[m[1]]) done++;
+    }
+    setProgress(Math.floor(done * 100 / steps.length));
+  }
+
   function apply(ev) {
-    if (ev.kind === "open") openNode(ev);
-    else if (ev.kind === "status") statusClass(nodeEl(ev.node), ev.status);
+    if (ev.kind === "open") { openNode(ev); stepProgress(); }
+    else if (ev.kind === "status") { statusClass(nodeEl(ev.node), ev.status); stepProgress(); }
     else if (ev.kind === "line") addLine(ev);
   }
 
@@ -140,9 +162,8 @@
     }
     var d = root.querySelector('[data-testid="task-duration"]');
     if (d && st.duration) d.textContent = st.duration;
-    var bar = root.querySelector(".progress__bar");
-    if (bar && st.progress !== undefined) bar.className = "progress__bar progress__bar--" + (Math.floor(st.progress / 10) * 10);
     if (st.completed) {
+      setProgress(100);
       var c = root.querySelector('[data-testid="task-cancel-form"]');
       if (c) c.parentNode.removeChild(c);
       var done = root.querySelector('[data-testid="task-completed"]');
