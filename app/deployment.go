@@ -25,7 +25,9 @@ const (
 // Deployment is one release going to one environment (and tenant). It is
 // created together with the ServerTasks-N task that runs it, in one store
 // transaction, and never changes afterwards: what happened is the task's
-// state and log.
+// state and log. The one exception is DeployedToMachineIDs, which the
+// executor records once it has resolved the deployment's targets
+// (DeploymentStore.SetDeployedToMachines).
 type Deployment struct {
 	ID            string // "Deployments-N"
 	SpaceID       string
@@ -39,6 +41,10 @@ type Deployment struct {
 	Created       time.Time
 	DeployedBy    string // user name
 	DeployedByID  string // user ID
+	// DeployedToMachineIDs are the targets the deployment runs on, in
+	// the order the executor resolved them; empty until it has started,
+	// and for deployments that run only on the built-in worker.
+	DeployedToMachineIDs []string
 	DeploymentOptions
 }
 
@@ -149,6 +155,11 @@ type DeploymentStore interface {
 	// RevealDeploymentFormValues returns the sensitive prompted values of
 	// deployment id, decrypted.
 	RevealDeploymentFormValues(ctx context.Context, spaceID, id string) (map[string]string, error)
+	// SetDeployedToMachines records the targets deployment id runs on, in
+	// one transaction; it replaces what an earlier run of the same task
+	// recorded (after a restart), so calling it again is harmless. It is
+	// the only change a stored deployment takes.
+	SetDeployedToMachines(ctx context.Context, spaceID, id string, machineIDs []string) error
 }
 
 // DeploymentService creates and finds deployments. Creating one validates

@@ -12,7 +12,8 @@ import (
 )
 
 // deploymentRecord is the stored form of app.Deployment. It never changes
-// after it is created with its task.
+// after it is created with its task, except DeployedToMachineIDs (see
+// SetDeployedToMachines).
 type deploymentRecord struct {
 	V                        int               `json:"v"`
 	SpaceID                  string            `json:"space_id"`
@@ -25,6 +26,7 @@ type deploymentRecord struct {
 	TaskID                   string            `json:"task_id"`
 	DeployedBy               string            `json:"deployed_by"`
 	DeployedByID             string            `json:"deployed_by_id"`
+	DeployedToMachineIDs     []string          `json:"deployed_to_machine_ids,omitempty"`
 	SpecificMachineIDs       []string          `json:"specific_machine_ids,omitempty"`
 	ExcludedMachineIDs       []string          `json:"excluded_machine_ids,omitempty"`
 	SkipActions              []string          `json:"skip_actions,omitempty"`
@@ -58,6 +60,7 @@ func (r *deploymentRecord) toApp(n uint64) *app.Deployment {
 	return &app.Deployment{ID: app.FormatID(app.KindDeployment, n), SpaceID: r.SpaceID, Name: r.Name,
 		ProjectID: r.ProjectID, ReleaseID: r.ReleaseID, EnvironmentID: r.EnvironmentID, ChannelID: r.ChannelID,
 		TenantID: r.TenantID, TaskID: r.TaskID, Created: r.Created, DeployedBy: r.DeployedBy, DeployedByID: r.DeployedByID,
+		DeployedToMachineIDs: r.DeployedToMachineIDs,
 		DeploymentOptions: app.DeploymentOptions{SpecificMachineIDs: r.SpecificMachineIDs, ExcludedMachineIDs: r.ExcludedMachineIDs,
 			SkipActions: r.SkipActions, UseGuidedFailure: r.UseGuidedFailure, ForcePackageRedeployment: r.ForcePackageRedeployment,
 			FormValues: r.FormValues, SensitiveFormValues: blankValues(r.SealedFormValues), QueueTime: r.QueueTime,
@@ -225,6 +228,24 @@ func (d *DB) CreateDeployment(ctx context.Context, dep *app.Deployment, t *app.T
 	}
 	*dep = *rec.toApp(dn)
 	*t = *trec.toApp(tn)
+	return nil
+}
+
+// SetDeployedToMachines implements app.DeploymentStore. Only the machine
+// list changes: the indexes and the modification stamps stay as they were,
+// since no user edited the deployment.
+func (d *DB) SetDeployedToMachines(ctx context.Context, spaceID, id string, machineIDs []string) error {
+	err := d.update(ctx, func(txn *badger.Txn) error {
+		n, rec, err := findRecord[deploymentRecord](txn, deploymentKind, spaceID, id)
+		if err != nil {
+			return err
+		}
+		rec.DeployedToMachineIDs = slices.Clone(machineIDs)
+		return setJSON(txn, objKey(app.KindDeployment, n), rec)
+	})
+	if err != nil {
+		return fmt.Errorf("storage: set deployed-to machines: %w", err)
+	}
 	return nil
 }
 

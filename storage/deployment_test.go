@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/argonautdeploy/argonaut/app"
@@ -81,6 +82,45 @@ func TestCreateDeploymentWithItsTaskInOneTransaction(t *testing.T) {
 	}
 	if revealed, err := d.RevealDeploymentFormValues(ctx, app.DefaultSpaceID, secret.ID); err != nil || revealed["Key"] != "form-S3cret-value" {
 		t.Fatalf("after rotation: %v, %v", revealed, err)
+	}
+}
+
+// TestSetDeployedToMachines: the one change a deployment takes survives a
+// reopen, replaces an earlier list, leaves the rest of the record and its
+// indexes alone, and names a missing deployment as not found.
+func TestSetDeployedToMachines(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cipher := newCipher(t)
+	d := openWithCipher(t, dir, cipher)
+	p := newProject(t, d, "Web")
+	env := newEnv(t, d, "Production")
+	r := &app.Release{SpaceID: app.DefaultSpaceID, ProjectID: p.ID, Version: "1.0.0"}
+	mustOK(t, d.CreateRelease(ctx, r))
+	dep := &app.Deployment{SpaceID: app.DefaultSpaceID, Name: "Deploy to Production", ReleaseID: r.ID, EnvironmentID: env.ID,
+		DeploymentOptions: app.DeploymentOptions{Comments: "first"}}
+	mustOK(t, d.CreateDeployment(ctx, dep, &app.Task{Description: "Deploy"}))
+	if got, _ := d.FindDeploymentByID(ctx, app.DefaultSpaceID, dep.ID); len(got.DeployedToMachineIDs) != 0 {
+		t.Fatalf("a new deployment lists machines: %v", got.DeployedToMachineIDs)
+	}
+	mustOK(t, d.SetDeployedToMachines(ctx, app.DefaultSpaceID, dep.ID, []string{"Machines-9", "Machines-2"}))
+	mustOK(t, d.SetDeployedToMachines(ctx, app.DefaultSpaceID, dep.ID, []string{"Machines-2", "Machines-3"}))
+	wantCode(t, d.SetDeployedToMachines(ctx, app.DefaultSpaceID, "Deployments-99", []string{"Machines-1"}), app.ENOTFOUND)
+	mustOK(t, d.Close())
+
+	d = openWithCipher(t, dir, cipher)
+	defer d.Close()
+	got, err := d.FindDeploymentByID(ctx, app.DefaultSpaceID, dep.ID)
+	mustOK(t, err)
+	if want := []string{"Machines-2", "Machines-3"}; !slices.Equal(got.DeployedToMachineIDs, want) {
+		t.Errorf("after reopen: %v, want %v", got.DeployedToMachineIDs, want)
+	}
+	if got.Comments != "first" || got.TaskID != dep.TaskID || !got.Created.Equal(dep.Created) {
+		t.Errorf("the rest of the deployment changed: %+v", got)
+	}
+	if list, total, err := d.FindDeployments(ctx, app.DeploymentFilter{ReleaseIDs: []string{r.ID}}); err != nil || total != 1 ||
+		!slices.Equal(list[0].DeployedToMachineIDs, got.DeployedToMachineIDs) {
+		t.Errorf("by release index: %d %v", total, err)
 	}
 }
 

@@ -65,7 +65,7 @@ func deploymentDTO(d *app.Deployment) DeploymentResource {
 		TenantId: tenant, ProjectId: d.ProjectID, ChannelId: d.ChannelID,
 		DeploymentProcessId: "deploymentprocess-" + d.ProjectID + "-" + d.ReleaseID, ManifestVariableSetId: "variableset-" + d.ProjectID + "-" + d.ReleaseID,
 		TaskId: d.TaskID, Comments: d.Comments, Created: Time{d.Created}, DeployedBy: d.DeployedBy, DeployedById: d.DeployedByID,
-		DeployedToMachineIds: []string{}, SpecificMachineIds: orEmpty(d.SpecificMachineIDs),
+		DeployedToMachineIds: orEmpty(d.DeployedToMachineIDs), SpecificMachineIds: orEmpty(d.SpecificMachineIDs),
 		ExcludedMachineIds: orEmpty(d.ExcludedMachineIDs), SkipActions: orEmpty(d.SkipActions),
 		ForcePackageRedeployment: d.ForcePackageRedeployment, UseGuidedFailure: d.UseGuidedFailure != nil && *d.UseGuidedFailure,
 		FormValues: forms, QueueTime: Time{d.QueueTime}, QueueTimeExpiry: Time{d.QueueTimeExpiry}, Changes: []any{},

@@ -26,7 +26,9 @@ import (
 // (run-on-server and manual steps) and every machine of the environment
 // with CommunicationStyle None (cloud regions) whose roles a step needs.
 // Other communication styles are not dispatched in this version: they are
-// named in a Warning line and left out.
+// named in a Warning line and left out. The machines that have a plan are
+// recorded as the deployment's DeployedToMachineIDs before the first step
+// starts.
 //
 // Steps are global barriers, as in Octopus: the executor walks the
 // process's steps in order, grouping a step marked StartWithPrevious with
@@ -234,7 +236,30 @@ func (x *Executor) prepare(ctx context.Context, t *app.Task, log tasks.TaskLog) 
 	if err := r.plan(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.recordTargets(ctx); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// recordTargets stores the machines the deployment runs on (its
+// DeployedToMachineIds) before any step starts: the targets that have a
+// plan, without the built-in worker.
+func (r *deploymentRun) recordTargets(ctx context.Context) error {
+	var ids []string
+	for _, t := range r.targets {
+		if t.machine != nil {
+			ids = append(ids, t.machine.ID)
+		}
+	}
+	if len(ids) == 0 && len(r.dep.DeployedToMachineIDs) == 0 {
+		return nil
+	}
+	if err := r.x.Deployments.SetDeployedToMachines(ctx, r.dep.SpaceID, r.dep.ID, ids); err != nil {
+		return fmt.Errorf("record the deployment's targets: %w", err)
+	}
+	r.dep.DeployedToMachineIDs = ids
+	return nil
 }
 
 // plan lists the targets and compiles one plan per target.
