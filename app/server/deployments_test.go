@@ -31,6 +31,10 @@ type activityDoc struct {
 type detailsDoc struct {
 	Task         taskDoc
 	ActivityLogs []activityDoc
+	Progress     struct {
+		ProgressPercentage     int
+		EstimatedTimeRemaining string
+	}
 }
 
 // find returns the first node named name (prefix match) below a.

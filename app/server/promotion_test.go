@@ -10,6 +10,7 @@ import (
 
 type deploymentDoc struct {
 	Id, EnvironmentId, TaskId, DeployedBy, Comments string
+	DeployedToMachineIds, SpecificMachineIds        []string
 }
 
 type progressionDoc struct {
