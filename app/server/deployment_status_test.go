@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // TestDeploymentProgress: while the second of three steps waits on a
@@ -128,5 +130,53 @@ func TestDeployedToMachineIDs(t *testing.T) {
 	status, body := c.call("GET", "/api/Spaces-1/deployments/"+server.DeploymentId, nil)
 	if status != http.StatusOK || !strings.Contains(string(body), `"DeployedToMachineIds":[]`) {
 		t.Errorf("run-on-server deployment: %d %s", status, body)
+	}
+}
+
+// TestTaskProgressInBrowser: the task page's <progress> follows the steps
+// live — opened while the first of three steps waits it shows 0; when
+// that step ends it moves to 33, then to 100 when the task completes, all
+// without loading the page again.
+func TestTaskProgressInBrowser(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	c := adminClient(t, s)
+	createEnvironment(t, c, "Dev")
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
+	projectWith(t, c, "Live progress", []any{
+		runOnServer("One", `echo "one waits"; while [ ! -f "$(get_octopusvariable GateOne)" ]; do sleep 0.05; done`),
+		runOnServer("Two", `echo "two waits"; while [ ! -f "$(get_octopusvariable GateTwo)" ]; do sleep 0.05; done`),
+		runOnServer("Three", `echo "three done"`),
+	}, []map[string]any{{"Name": "GateOne", "Value": first}, {"Name": "GateTwo", "Value": second}})
+	releaseV1(t, c, "Live progress", "1.0.0")
+	task := deployV1(t, c, map[string]any{"projectName": "Live progress", "releaseVersion": "1.0.0", "environmentNames": []string{"Dev"}})[0]
+	untilLog(t, c, task.ServerTaskId, "one waits")
+
+	progress := func(pct string) chromedp.Action[chromedp.Void] {
+		return chromedp.WaitVisible(chromedp.CSS(`[data-testid="task-progress"][value="` + pct + `"]`))
+	}
+	ctx := newBrowserTab(t, 90*time.Second)
+	do(t, ctx, "sign in and open the task",
+		chromedp.Navigate(s.URL+"/app/tasks/"+task.ServerTaskId),
+		chromedp.WaitVisible(testid("login-form")),
+		chromedp.SendKeys(testid("login-username"), adminUser),
+		chromedp.SendKeys(testid("login-password"), adminPassword),
+		chromedp.Click(testid("login-submit")),
+		chromedp.WaitVisible(testid("nav-home")),
+		chromedp.Navigate(s.URL+"/app/tasks/"+task.ServerTaskId),
+		waitText("task-log", "one waits"),
+		progress("0"),
+		chromedp.Evaluate[chromedp.Void](`window.__sameTaskPage = true`),
+	)
+	if err := os.WriteFile(first, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "the first step ends", waitText("task-log", "two waits"), progress("33"))
+	if err := os.WriteFile(second, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "the task completes", waitText("task-state", "Success"), progress("100"))
+	if same := run(t, ctx, "check the page did not reload", chromedp.Evaluate[bool](`window.__sameTaskPage === true`)); !same {
+		t.Fatal("the task page was loaded again; the progress must follow the live log")
 	}
 }
