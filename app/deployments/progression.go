@@ -106,11 +106,13 @@ func (s *Service) AutoDeployAfter(ctx context.Context, t *app.Task) ([]*app.Depl
 	if t.Name != app.TaskNameDeploy || !t.FinishedSuccessfully() {
 		return nil, nil
 	}
-	deps, _, err := s.Store.FindDeployments(ctx, app.DeploymentFilter{SpaceID: t.SpaceID, TaskIDs: []string{t.ID}})
-	if err != nil || len(deps) == 0 {
+	// The task names its deployment: a lookup by ID, not a scan of every
+	// deployment on each task's completion.
+	dep, err := s.Store.FindDeploymentByID(ctx, t.SpaceID, t.Arguments[app.TaskArgDeploymentID])
+	if err != nil {
 		return nil, err
 	}
-	rel, err := s.Releases.FindReleaseByID(ctx, t.SpaceID, deps[0].ReleaseID)
+	rel, err := s.Releases.FindReleaseByID(ctx, t.SpaceID, dep.ReleaseID)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func (h *Handler) releaseCells(ctx context.Context, releaseIDs []string) (map[st
 }
 
 // deployForm builds the "Deploy to…" form of rel, with the user's choices.
-func (h *Handler) deployForm(ctx context.Context, rel *app.Release, chosen url.Values) (*views.DeployForm, error) {
+func (h *Handler) deployForm(ctx context.Context, rel *app.Release, prog *app.Progression, chosen url.Values) (*views.DeployForm, error) {
 	if h.Deployments == nil || !app.PrincipalFrom(ctx).Can(app.PermDeploymentCreate) {
 		return nil, nil
 	}
@@ -137,10 +137,6 @@ func (h *Handler) deployForm(ctx context.Context, rel *app.Release, chosen url.V
 			}
 		}
 		return false
-	}
-	prog, err := h.Deployments.Progression(ctx, rel)
-	if err != nil {
-		return nil, err
 	}
 	f := &views.DeployForm{}
 	for _, e := range envs {
@@ -237,7 +233,14 @@ func (h *Handler) renderRelease(c *fiber.Ctx, status int, chosen url.Values, pro
 	if err != nil {
 		return err
 	}
-	form, err := h.deployForm(ctx, rel, chosen)
+	// One progression serves the lifecycle card and the deploy form.
+	var prog *app.Progression
+	if h.Deployments != nil {
+		if prog, err = h.Deployments.Progression(ctx, rel); err != nil {
+			return err
+		}
+	}
+	form, err := h.deployForm(ctx, rel, prog, chosen)
 	if err != nil {
 		return err
 	}
@@ -245,20 +248,16 @@ func (h *Handler) renderRelease(c *fiber.Ctx, status int, chosen url.Values, pro
 		form.Problem = problem
 	}
 	page.Deployments = views.ReleaseDeploymentsSection{Release: rel, Cells: cells[rel.ID], Form: form}
-	if page.Deployments.Lifecycle, err = h.lifecycleView(ctx, rel); err != nil {
+	if page.Deployments.Lifecycle, err = h.lifecycleView(ctx, prog); err != nil {
 		return err
 	}
 	return render(c, status, views.Release(page))
 }
 
-// lifecycleView shows where rel stands in its lifecycle.
-func (h *Handler) lifecycleView(ctx context.Context, rel *app.Release) (*views.LifecycleView, error) {
-	if h.Deployments == nil || !app.PrincipalFrom(ctx).Can(app.PermDeploymentView) {
+// lifecycleView shows where a release stands in its lifecycle.
+func (h *Handler) lifecycleView(ctx context.Context, prog *app.Progression) (*views.LifecycleView, error) {
+	if prog == nil || !app.PrincipalFrom(ctx).Can(app.PermDeploymentView) {
 		return nil, nil
-	}
-	prog, err := h.Deployments.Progression(ctx, rel)
-	if err != nil {
-		return nil, err
 	}
 	envs, _, err := h.Environments.FindEnvironments(ctx, app.Filter{SpaceID: spaceID})
 	if err != nil {
