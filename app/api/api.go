@@ -386,6 +386,12 @@ func FinishBody(c *fiber.Ctx) error {
 // c.Context().RequestBodyStream() directly: a chunked stream read again after
 // its end blocks on the connection, so FinishBody must know whether the end
 // was reached.
+//
+// The server's ReadTimeout bounds how long a client may take to send its
+// headers; a streamed body may take as long as it needs (a 10 GiB package on
+// a slow link takes many minutes) as long as it keeps moving: every read
+// pushes the connection's read deadline ReadTimeout ahead, so only a body
+// that stalls for that long is cut off.
 func BodyStream(c *fiber.Ctx) io.Reader {
 	if t, ok := c.Locals(bodyKey).(*bodyTracker); ok {
 		return t
@@ -394,20 +400,33 @@ func BodyStream(c *fiber.Ctx) io.Reader {
 	if stream == nil {
 		return bytes.NewReader(c.Body())
 	}
-	t := &bodyTracker{r: stream}
+	t := &bodyTracker{r: stream, conn: c.Context().Conn(), stall: c.App().Server().ReadTimeout}
 	c.Locals(bodyKey, t)
 	return t
 }
 
-// bodyTracker remembers that its stream ended, and then stays at EOF.
+// bodyTracker remembers that its stream ended, and then stays at EOF. While
+// the body flows it keeps the connection's read deadline stall ahead.
 type bodyTracker struct {
-	r   io.Reader
-	eof bool
+	r     io.Reader
+	eof   bool
+	conn  interface{ SetReadDeadline(time.Time) error }
+	stall time.Duration
+	moved time.Time // when the deadline was last pushed
 }
 
 func (b *bodyTracker) Read(p []byte) (int, error) {
 	if b.eof {
 		return 0, io.EOF
+	}
+	// Pushed again once a quarter of it has passed, so a read always starts
+	// with at least ¾ of stall to go, and a loop of 1 MiB reads does not pay
+	// a timer reset for each.
+	if now := time.Now(); b.conn != nil && b.stall > 0 && now.Sub(b.moved) >= b.stall/4 {
+		if err := b.conn.SetReadDeadline(now.Add(b.stall)); err != nil {
+			return 0, err
+		}
+		b.moved = now
 	}
 	n, err := b.r.Read(p)
 	if err == io.EOF {

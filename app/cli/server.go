@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/argonautdeploy/argonaut/app/server"
 )
@@ -75,6 +76,7 @@ func defineServer(f *flags, e *env, asService bool) func(ctx context.Context) in
 	f.Choice(&opt.logLevel, "log-level", []string{"debug", "info", "warn", "error"}, "info", "Least severe log level written.")
 	f.Int(&cfg.MaxBodyBytes, "max-body-bytes", "N", 10<<20, "Largest request body accepted, in bytes.")
 	f.Int64(&cfg.MaxPackageBytes, "max-package-bytes", "N", 0, "Largest package the built-in feed accepts, in bytes (0 = 10 GiB).")
+	f.Duration(&cfg.ReadTimeout, "read-timeout", "DURATION", time.Minute, "Time a client has to send a request's headers, and the longest an upload may stall; an upload that keeps moving may take longer.")
 	return func(ctx context.Context) int {
 		if err := checkServerConfig(cfg); err != nil {
 			fmt.Fprintf(e.stderr, "%s: %v\n", f.cmd, err)

@@ -56,9 +56,21 @@ type Config struct {
 	// MaxPackageBytes is the largest package the built-in feed accepts
 	// (0 = 10 GiB). Uploads stream, so MaxBodyBytes does not apply to them.
 	MaxPackageBytes int64
+	// ReadTimeout is how long a client may take to send a request's headers
+	// (and a small body), and how long a streamed upload may stall without a
+	// byte arriving; an upload that keeps moving may take longer (0 = 1 minute).
+	ReadTimeout time.Duration
 	// PackageFiles finds a package version's file (sha256, size) in a feed
 	// for deployments; nil = package steps cannot be deployed yet.
 	PackageFiles deployments.PackageFinder
+}
+
+// readTimeout is ReadTimeout or its default.
+func (c Config) readTimeout() time.Duration {
+	if c.ReadTimeout > 0 {
+		return c.ReadTimeout
+	}
+	return time.Minute
 }
 
 // Server is a running Argonaut server.
@@ -198,7 +210,7 @@ func (s *Server) Open(ctx context.Context) (err error) {
 		DisableStartupMessage: true,
 		BodyLimit:             s.MaxBodyBytes,
 		StreamRequestBody:     true,
-		ReadTimeout:           5 * time.Minute,
+		ReadTimeout:           s.readTimeout(),
 		IdleTimeout:           2 * time.Minute,
 		ErrorHandler:          api.ErrorHandler(s.log),
 		AppName:               "Argonaut",
