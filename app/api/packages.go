@@ -24,7 +24,10 @@ type PackageResource struct {
 	Summary          string
 	Version          string
 	Description      string
-	ReleaseNotes     string
+	// ReleaseNotes is null, as Octopus sends it for a package without
+	// notes: the octopus CLI 1.x (go-octopusdeploy 2.32) decodes this field
+	// into the published time, so "" would fail its `package list`.
+	ReleaseNotes     *string
 	Published        Time
 	Size             int64
 	PackageSizeBytes int64

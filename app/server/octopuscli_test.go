@@ -104,6 +104,12 @@ func TestRealOctopusCLI(t *testing.T) {
 		t.Fatalf("a second upload of the same version: exit 0 = %v, said:\n%s", ok, out)
 	}
 	octo.must(t, "package", "upload", "--package", filepath.Join(dir, "Hello.Web.1.0.0.zip"), "--overwrite-mode", "ignore")
+	if out := octo.must(t, "package", "list"); !strings.Contains(out, "Hello.Web") || !strings.Contains(out, "1.1.0") {
+		t.Fatalf("package list said:\n%s", out)
+	}
+	if out := octo.must(t, "package", "versions", "--package", "Hello.Web"); strings.Index(out, "1.1.0") > strings.Index(out, "1.0.0") || !strings.Contains(out, "1.0.0") {
+		t.Fatalf("package versions (newest first) said:\n%s", out)
+	}
 
 	// A generated version, the latest package.
 	var created struct{ Version string }
