@@ -80,7 +80,10 @@ type SpaceResource struct {
 }
 
 func spaceDTO(s *app.Space) SpaceResource {
-	links := map[string]string{"Self": "/api/spaces/" + s.ID, "SpaceHome": "/api/" + s.ID}
+	// Web is Octopus's one-page-app form, which clients take apart (the
+	// octopus CLI's `space view` splits it at "/app#/"); the portal's
+	// script maps such links to its pages.
+	links := map[string]string{"Self": "/api/spaces/" + s.ID, "SpaceHome": "/api/" + s.ID, "Web": "/app#/" + s.ID}
 	return SpaceResource{Id: s.ID, Name: s.Name, Slug: app.Slugify(s.Name), Description: s.Description,
 		IsDefault: s.IsDefault, TaskQueueStopped: s.TaskQueueStopped, SpaceManagersTeams: []string{},
 		SpaceManagersTeamMembers: []string{}, Links: links}

@@ -71,6 +71,7 @@ func TestPortalInBrowser(t *testing.T) {
 	t.Run("setup", func(t *testing.T) { testSetupFlow(t, newTab(t)) })
 	t.Run("sensitive variable", func(t *testing.T) { testSensitiveVariableFlow(t, newTab(t)) })
 	t.Run("packages", func(t *testing.T) { testPackagesFlow(t, newTab(t)) })
+	t.Run("octopus links", func(t *testing.T) { testOctopusLinks(t, newTab(t)) })
 }
 
 func startPortalServer(t *testing.T, admin bool) *server.Server {

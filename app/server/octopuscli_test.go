@@ -74,6 +74,9 @@ func TestRealOctopusCLI(t *testing.T) {
 	octo := octopusCLI{bin: bin, home: t.TempDir(), url: s.URL, key: key}
 	createEnvironment(t, c, "Dev")
 	createEnvironment(t, c, "Test")
+	if out := octo.must(t, "space", "view", "Default"); !strings.Contains(out, "Default (Spaces-1)") {
+		t.Fatalf("space view said:\n%s", out)
+	}
 
 	out := octo.must(t, "project", "create", "--name", "Hello", "--lifecycle", "Default Lifecycle", "--group", "Default Project Group")
 	if !strings.Contains(out, "Successfully created project 'Hello'") {

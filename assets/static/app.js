@@ -1,5 +1,6 @@
 // Argonaut portal: progressive enhancement only. Every page works without
-// this file; it adds copy-to-clipboard buttons.
+// this file; it adds copy-to-clipboard buttons and follows Octopus-style
+// links.
 (function () {
   "use strict";
 
@@ -38,4 +39,17 @@
   document.addEventListener("focusin", function (ev) {
     if (ev.target.matches && ev.target.matches("input[readonly].copy-box__input")) ev.target.select();
   });
+
+  // Octopus clients print links into Octopus's one-page app, such as the
+  // octopus CLI's "View this release on Octopus Deploy: <server>/app#/
+  // Spaces-1/releases/Releases-1". What follows # never reaches the server,
+  // so it is mapped here: to that page when signed in, or to where the
+  // sign-in form goes next.
+  var octopusLink = /^#\/(?:Spaces-\d+\/)?(projects|releases|tasks)\/([A-Za-z0-9._-]+)\/?$/.exec(window.location.hash);
+  if (octopusLink) {
+    var page = "/app/" + octopusLink[1] + "/" + octopusLink[2];
+    var next = document.querySelector('form[action="/app/login"] input[name="next"]');
+    if (next) next.value = page;
+    else if (/^\/app\/?$/.test(window.location.pathname)) window.location.replace(page);
+  }
 })();
