@@ -15,15 +15,15 @@ import (
 
 // PackageResource is one package version as Octopus clients see it.
 type PackageResource struct {
-	Id               string
-	PackageId        string
-	NuGetPackageId   string
-	FeedId           string
-	NuGetFeedId      string
-	Title            string
-	Summary          string
-	Version          string
-	Description      string
+	Id             string
+	PackageId      string
+	NuGetPackageId string
+	FeedId         string
+	NuGetFeedId    string
+	Title          string
+	Summary        string
+	Version        string
+	Description    string
 	// ReleaseNotes is null, as Octopus sends it for a package without
 	// notes: the octopus CLI 1.x (go-octopusdeploy 2.32) decodes this field
 	// into the published time, so "" would fail its `package list`.
