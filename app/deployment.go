@@ -357,3 +357,26 @@ const (
 	EventDeploymentQueued = "DeploymentQueued"
 	EventInterruption     = "InterruptionSubmitted"
 )
+
+// scheduleLayouts are the forms a deployment's start time may be written in:
+// RFC 3339 (what API clients send), and what people type ("2026-12-24
+// 18:00", with or without a T and seconds, as the octopus CLI's --deploy-at
+// passes on verbatim).
+var scheduleLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04Z07:00", "2006-01-02T15:04:05",
+	"2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02 15:04"}
+
+// ParseScheduleTime reads a deployment's start or expiry time; one without
+// an offset is UTC (the server's clock may be in any zone, the schedule
+// must not depend on it). "" is the zero time.
+func ParseScheduleTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, true
+	}
+	for _, layout := range scheduleLayouts {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}

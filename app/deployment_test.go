@@ -1,6 +1,9 @@
 package app
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestGuidedFailureOn(t *testing.T) {
 	yes, no := true, false
@@ -57,5 +60,34 @@ func TestDeploymentConcurrencyTagAndFilters(t *testing.T) {
 	}
 	if got := InterruptionGuidedFailure.Results(); len(got) != 4 || got[2] != ResultIgnore {
 		t.Errorf("guided results %v", got)
+	}
+}
+
+func TestParseScheduleTime(t *testing.T) {
+	want := time.Date(2030, 1, 2, 10, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"", time.Time{}, true},
+		{"  ", time.Time{}, true},
+		{"2030-01-02T10:30:00Z", want, true},
+		{"2030-01-02T12:30:00+02:00", want, true},
+		{"2030-01-02T10:30:00.000Z", want, true},
+		{"2030-01-02T12:30+02:00", want, true},
+		{"2030-01-02T10:30:00", want, true},
+		{"2030-01-02 10:30:00", want, true},
+		{"2030-01-02T10:30", want, true},
+		{" 2030-01-02 10:30 ", want, true},
+		{"2030-01-02", time.Time{}, false}, // a day is not a start time
+		{"10:30", time.Time{}, false},
+		{"tomorrow", time.Time{}, false},
+		{"2030-13-02 10:30", time.Time{}, false},
+	} {
+		got, ok := ParseScheduleTime(c.in)
+		if ok != c.ok || !got.Equal(c.want) || (ok && got.Location() != time.UTC) {
+			t.Errorf("ParseScheduleTime(%q) = %v, %v; want %v, %v", c.in, got, ok, c.want, c.ok)
+		}
 	}
 }

@@ -156,16 +156,10 @@ type CreateDeploymentV1Response struct {
 }
 
 func parseOptionalTime(field, s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
+	if t, ok := app.ParseScheduleTime(s); ok {
+		return t, nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, app.Invalid(fmt.Sprintf("%s must be a date and time (RFC 3339).", field))
+	return time.Time{}, app.Invalid(fmt.Sprintf("%s must be a date and time: RFC 3339, or like 2026-12-24 18:00 (UTC).", field))
 }
 
 func (h *Handler) createDeploymentUntenantedV1(c *fiber.Ctx) error {

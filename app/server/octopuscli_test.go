@@ -168,6 +168,20 @@ func TestRealOctopusCLI(t *testing.T) {
 		t.Fatalf("Test log (greeting, package 1.0.0):\n%s", testLog)
 	}
 
+	// A scheduled deployment, the start time written as people type it.
+	var later []struct{ ServerTaskId string }
+	out = octo.must(t, "release", "deploy", "--project", "Hello", "--version", "2.0.0", "-e", "Dev", "--variable", "Greeting:Later",
+		"--deploy-at", "2030-01-02 10:30", "--deploy-at-expiry", "2030-01-02 11:30", "-f", "json")
+	if err := json.Unmarshal([]byte(out), &later); err != nil || len(later) != 1 {
+		t.Fatalf("a scheduled release deploy said %s (%v)", out, err)
+	}
+	var queued struct{ State, QueueTime, QueueTimeExpiry string }
+	c.must("GET", "/api/tasks/"+later[0].ServerTaskId, nil, http.StatusOK, &queued)
+	if queued.State != "Queued" || !strings.HasPrefix(queued.QueueTime, "2030-01-02T10:30:00") || !strings.HasPrefix(queued.QueueTimeExpiry, "2030-01-02T11:30:00") {
+		t.Fatalf("scheduled task: %+v", queued)
+	}
+	c.must("POST", "/api/tasks/"+later[0].ServerTaskId+"/cancel", nil, http.StatusOK, nil)
+
 	// Two tasks at once, as `release deploy` of several environments prints them.
 	deployAnywhere(t, c)
 	var both []struct{ ServerTaskId string }

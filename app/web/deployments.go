@@ -193,17 +193,11 @@ func (h *Handler) deployForm(ctx context.Context, rel *app.Release, prog *app.Pr
 // promptField prefixes the form field of a prompted variable.
 const promptField = "prompt:"
 
-// parseFormTime reads a date and time typed in the deploy form as UTC; ""
-// is the zero time.
+// parseFormTime reads a date and time typed in the deploy form (UTC unless
+// it says otherwise); "" is the zero time.
 func parseFormTime(label, s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t.UTC(), nil
-		}
+	if t, ok := app.ParseScheduleTime(s); ok {
+		return t, nil
 	}
 	return time.Time{}, app.Invalid(fmt.Sprintf("%s must be a date and time such as 2026-12-24 18:00 (UTC).", label))
 }
