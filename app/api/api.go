@@ -405,19 +405,21 @@ func BodyStream(c *fiber.Ctx) io.Reader {
 	return t
 }
 
-// bodyTracker remembers that its stream ended, and then stays at EOF. While
-// the body flows it keeps the connection's read deadline stall ahead.
+// bodyTracker remembers that its stream ended, and then stays at EOF (or at
+// the error that ended it: after a stalled or cut connection, a drain must
+// not wait out another timeout). While the body flows it keeps the
+// connection's read deadline stall ahead.
 type bodyTracker struct {
 	r     io.Reader
-	eof   bool
+	end   error // io.EOF or what broke the stream
 	conn  interface{ SetReadDeadline(time.Time) error }
 	stall time.Duration
 	moved time.Time // when the deadline was last pushed
 }
 
 func (b *bodyTracker) Read(p []byte) (int, error) {
-	if b.eof {
-		return 0, io.EOF
+	if b.end != nil {
+		return 0, b.end
 	}
 	// Pushed again once a quarter of it has passed, so a read always starts
 	// with at least ¾ of stall to go, and a loop of 1 MiB reads does not pay
@@ -429,8 +431,8 @@ func (b *bodyTracker) Read(p []byte) (int, error) {
 		b.moved = now
 	}
 	n, err := b.r.Read(p)
-	if err == io.EOF {
-		b.eof = true
+	if err != nil {
+		b.end = err
 	}
 	return n, err
 }
