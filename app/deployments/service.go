@@ -13,6 +13,7 @@ package deployments
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/argonautdeploy/argonaut/app"
@@ -284,34 +285,52 @@ func (s *Service) machineIDs(ctx context.Context, spaceID string, env *app.Envir
 
 // formValues checks prompted variable values against the release's
 // variable snapshot and returns them keyed by variable name. A value may be
-// given by the variable's name (the octopus CLI's --variable Name:Value) or
-// by its ID (the REST Deployment's FormValues, as the Octopus portal sends
-// them). A required prompt that applies to the environment (unscoped, or
-// scoped to it) must end up with a non-blank value: a value given must not
-// be blank, and when none is given the variable's own (non-sensitive,
-// non-blank) value is the default the portal's form shows pre-filled;
-// else nothing is created.
+// given by the variable's name (the octopus CLI's --variable Name:Value),
+// its prompt label (what octo.exe used), or its ID (the REST Deployment's
+// FormValues, as the Octopus portal sends them). A value for anything that
+// is not a prompted variable of the release is refused: deploying must not
+// let a deployer override variables that only editors may change. A
+// required prompt that applies to the environment (unscoped, or scoped to
+// it) must end up with a non-blank value: a value given must not be blank,
+// and when none is given the variable's own (non-sensitive, non-blank)
+// value is the default the portal's form shows pre-filled; else nothing is
+// created.
 func formValues(rel *app.Release, envID string, given map[string]string) (map[string]string, error) {
 	if len(given) == 0 && !hasRequiredPrompt(rel) {
 		return given, nil
 	}
 	out := make(map[string]string, len(given))
-	byID := map[string]string{}
-	for _, src := range rel.Variables {
-		for _, v := range src.Variables {
-			if v.ID != "" {
-				byID[strings.ToLower(v.ID)] = v.Name
+	prompted := map[string]string{} // lower-cased ID, label or name → name
+	var names []string
+	for pass := range 2 { // labels and IDs first, so that a name wins a clash with another's label
+		for _, src := range rel.Variables {
+			for _, v := range src.Variables {
+				switch {
+				case v.Prompt == nil:
+				case pass == 0:
+					for _, key := range []string{v.ID, v.Prompt.Label} {
+						if key != "" {
+							prompted[strings.ToLower(key)] = v.Name
+						}
+					}
+				case !app.ContainsFold(names, v.Name):
+					prompted[strings.ToLower(v.Name)] = v.Name
+					names = append(names, v.Name)
+				}
 			}
 		}
 	}
+	var problems []string
 	for k, v := range given {
-		name := k
-		if n, ok := byID[strings.ToLower(k)]; ok {
-			name = n
+		name, ok := prompted[strings.ToLower(k)]
+		if !ok {
+			problems = append(problems, notPrompted(k, rel.Version, names))
+			continue
 		}
 		out[name] = v
 	}
-	var missing []string
+	sort.Strings(problems)
+	unknown := len(problems)
 	seen := map[string]bool{}
 	for _, src := range rel.Variables {
 		for _, v := range src.Variables {
@@ -331,14 +350,38 @@ func formValues(rel *app.Release, envID string, given map[string]string) (map[st
 				if label == "" {
 					label = v.Name
 				}
-				missing = append(missing, fmt.Sprintf("The prompted variable '%s' (%s) is required: give it a value.", v.Name, label))
+				problems = append(problems, fmt.Sprintf("The prompted variable '%s' (%s) is required: give it a value.", v.Name, label))
 			}
 		}
 	}
-	if len(missing) > 0 {
-		return nil, app.Invalid("A required prompted variable has no value.", missing...)
+	switch {
+	case len(problems) > unknown:
+		return nil, app.Invalid("A required prompted variable has no value.", problems...)
+	case unknown > 0:
+		return nil, app.Invalid("A value was given for a variable the release does not prompt for.", problems...)
 	}
 	return out, nil
+}
+
+// notPrompted explains a value given for a name that is not a prompted
+// variable of the release.
+func notPrompted(name, version string, prompted []string) string {
+	if len(prompted) == 0 {
+		return fmt.Sprintf("'%s' is not a prompted variable: release %s prompts for none.", name, version)
+	}
+	return fmt.Sprintf("'%s' is not a prompted variable of release %s; it prompts for %s.", name, version, quoteList(prompted))
+}
+
+// quoteList writes names as 'a', 'b' and 'c'.
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "'" + n + "'"
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }
 
 func hasRequiredPrompt(rel *app.Release) bool {

@@ -399,7 +399,7 @@ func TestPromptedVariableValues(t *testing.T) {
 	for _, tc := range []struct {
 		vars map[string]string
 		name string
-	}{{nil, "'Color'"}, {map[string]string{"Color": "  "}, "'Color'"}, {map[string]string{"Size": "big"}, "'Color'"},
+	}{{nil, "'Color'"}, {map[string]string{"Color": "  "}, "'Color'"}, {map[string]string{"Shape": "square"}, "'Color'"},
 		{map[string]string{"Color": "teal", "Shape": " "}, "'Shape'"}} {
 		e := c.mustFail("POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"spaceId": "Spaces-1",
 			"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"}, "variables": tc.vars}, http.StatusBadRequest)
@@ -407,6 +407,14 @@ func TestPromptedVariableValues(t *testing.T) {
 			(tc.name == "'Color'" && strings.Contains(errs, "'Shape'")) {
 			t.Errorf("variables %v: %+v", tc.vars, e)
 		}
+	}
+	// A value for a variable that is not prompted (Size is a plain one) is
+	// refused: a deployer must not override what only editors may change.
+	e := c.mustFail("POST", "/api/Spaces-1/deployments/create/untenanted/v1", map[string]any{"spaceId": "Spaces-1",
+		"projectName": "Prompted", "releaseVersion": "1.0.0", "environmentNames": []string{"Prod"},
+		"variables": map[string]string{"Color": "teal", "Size": "huge"}}, http.StatusBadRequest)
+	if !strings.Contains(strings.Join(e.Errors, " "), "'Size' is not a prompted variable of release 1.0.0; it prompts for 'Color' and 'Shape'.") {
+		t.Errorf("a value for a variable that is not prompted: %+v", e)
 	}
 	env := c.mustFail("POST", "/api/Spaces-1/deployments", map[string]any{"ReleaseId": relID, "EnvironmentId": "Environments-1"}, http.StatusBadRequest)
 	if !strings.Contains(strings.Join(env.Errors, " "), "'Color'") {
