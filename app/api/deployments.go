@@ -179,6 +179,11 @@ func (h *Handler) createDeploymentUntenantedV1(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if r.UpdateVariableSnapshot && !principal(c).Can(app.PermReleaseCreate) {
+		// Refreshing the snapshot is what POST releases/{id}/snapshot-variables
+		// does, and needs the same permission as that route.
+		return app.Errorf(app.EFORBIDDEN, "Updating the release's variable snapshot needs the %s permission; deploy without updateVariableSnapshot, or ask someone who may.", app.PermReleaseCreate)
+	}
 	if r.UpdateVariableSnapshot && h.Releases != nil {
 		p, perr := h.Projects.FindProjectByID(c.UserContext(), spaceID(c), r.ProjectName)
 		if perr == nil {
