@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/argonautdeploy/argonaut/app"
+	"github.com/argonautdeploy/argonaut/app/formdata"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -134,7 +135,7 @@ func (h *Handler) pushPackage(c *fiber.Ctx) error {
 		if params["boundary"] == "" {
 			return app.Invalid("The multipart body has no boundary in its Content-Type.")
 		}
-		part, name, err := filePart(newFormReader(body, params["boundary"]))
+		part, name, err := filePart(formdata.NewReader(body, params["boundary"]))
 		if err != nil {
 			return err
 		}
@@ -176,7 +177,7 @@ func (h *Handler) pushPackage(c *fiber.Ctx) error {
 // other fields. The name is read from Content-Disposition as sent:
 // mime/multipart's Part.FileName would strip a directory ("../x.1.0.0.zip" →
 // "x.1.0.0.zip") and hide a traversal attempt that must be refused.
-func filePart(fr *formReader) (io.Reader, string, error) {
+func filePart(fr *formdata.Reader) (io.Reader, string, error) {
 	for {
 		part, err := fr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -184,18 +185,14 @@ func filePart(fr *formReader) (io.Reader, string, error) {
 		} else if err != nil {
 			return nil, "", app.Invalid("The multipart body could not be read: " + err.Error())
 		}
-		disposition, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		formName := ""
-		if disposition == "form-data" {
-			formName = params["name"]
-		}
-		if formName == "file" || (formName == "" && params["filename"] != "") {
+		name, fileName := part.FormName(), part.FileName()
+		if name == "file" || (name == "" && fileName != "") {
 			var content io.Reader = part
 			// As mime/multipart's NextPart does.
 			if strings.EqualFold(part.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
 				content = quotedprintable.NewReader(part)
 			}
-			return content, params["filename"], nil
+			return content, fileName, nil
 		}
 	}
 }

@@ -1,17 +1,16 @@
 package web
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/argonautdeploy/argonaut/app"
 	"github.com/argonautdeploy/argonaut/app/api"
+	"github.com/argonautdeploy/argonaut/app/formdata"
 	"github.com/argonautdeploy/argonaut/views"
 	"github.com/argonautdeploy/argonaut/views/ui"
 	"github.com/gofiber/fiber/v2"
@@ -98,7 +97,7 @@ func (h *Handler) packageUpload(c *fiber.Ctx) error {
 	if err != nil || params["boundary"] == "" {
 		return app.Invalid("The upload form must be sent as multipart/form-data.")
 	}
-	mr := multipart.NewReader(bufio.NewReaderSize(api.BodyStream(c), 1<<20), params["boundary"])
+	mr := formdata.NewReader(api.BodyStream(c), params["boundary"])
 	first, err := mr.NextPart()
 	if err != nil || first.FormName() != views.CSRFFieldName {
 		return errCSRF
@@ -118,8 +117,7 @@ func (h *Handler) packageUpload(c *fiber.Ctx) error {
 			io.Copy(io.Discard, io.LimitReader(part, 1<<20))
 			continue
 		}
-		_, dp, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		name := dp["filename"]
+		name := part.FileName()
 		if name == "" {
 			return h.renderPackages(c, fiber.StatusBadRequest, &ui.Problem{Message: "Choose a package file to upload."})
 		}

@@ -1,4 +1,4 @@
-package api
+package formdata
 
 import (
 	"bytes"
@@ -35,9 +35,9 @@ type gotPart struct {
 	Content string
 }
 
-// readForm reads every part with formReader, using reads of readSize.
+// readForm reads every part with Reader, using reads of readSize.
 func readForm(src io.Reader, boundary string, readSize int) ([]gotPart, error) {
-	fr := newFormReader(src, boundary)
+	fr := NewReader(src, boundary)
 	var parts []gotPart
 	for {
 		p, err := fr.NextPart()
@@ -132,8 +132,8 @@ func TestFormReader(t *testing.T) {
 
 var lfBoundary = regexp.MustCompile(`--B[ \t]*\n`)
 
-// FuzzFormReader checks formReader against mime/multipart: whatever form
-// mime/multipart reads without error (with CRLF line ends), formReader
+// FuzzFormReader checks Reader against mime/multipart: whatever form
+// mime/multipart reads without error (with CRLF line ends), Reader
 // reads the same, however the body is cut into reads.
 func FuzzFormReader(f *testing.F) {
 	f.Add([]byte("--B\r\nA: 1\r\n\r\nhello\r\n--B\r\n\r\nx\r\n--B--\r\n"), uint8(3), uint8(5))
@@ -142,7 +142,7 @@ func FuzzFormReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, srcRead, partRead uint8) {
 		const boundary = "B"
 		// mime/multipart also takes boundary lines that end with a bare LF
-		// (and then LF line ends throughout), which formReader does not.
+		// (and then LF line ends throughout), which Reader does not.
 		if lfBoundary.Match(body) {
 			return
 		}
@@ -152,9 +152,9 @@ func FuzzFormReader(f *testing.F) {
 		}
 		got, err := readForm(&readerSizes{data: body, sizes: []int{int(srcRead) + 1, 4096}}, boundary, int(partRead)+1)
 		// mime/multipart takes a body that ends right after a boundary
-		// line as a clean end; formReader calls it cut short.
+		// line as a clean end; Reader calls it cut short.
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Fatalf("mime/multipart reads %d parts, formReader fails: %v", len(want), err)
+			t.Fatalf("mime/multipart reads %d parts, Reader fails: %v", len(want), err)
 		}
 		if want == nil {
 			want = []gotPart{}
@@ -163,7 +163,42 @@ func FuzzFormReader(f *testing.F) {
 			got = []gotPart{}
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("formReader read %q, mime/multipart %q", got, want)
+			t.Fatalf("Reader read %q, mime/multipart %q", got, want)
 		}
 	})
+}
+
+// TestPartNames: FormName and FileName read the Content-Disposition as
+// mime/multipart's Part does, except that FileName keeps a path the client
+// sent (mime/multipart keeps only its base name): the feed refuses such a
+// name rather than store it under a guess.
+func TestPartNames(t *testing.T) {
+	for _, disposition := range []string{
+		`form-data; name="file"; filename="Acme.Web.1.0.0.zip"`,
+		`form-data; name="X-Csrf"`,
+		`form-data; filename="only-a-file.zip"`,
+		`attachment; name="file"; filename="a.zip"`,
+		`form-data; name="file"; filename="C:\\builds\\Acme.zip"`,
+		`form-data; name=unquoted; filename=plain.zip`,
+		`form-data; name="file"; filename="builds/Acme.zip"`,
+		`form-data; name="bad`,
+		``,
+	} {
+		body := "--b\r\nContent-Disposition: " + disposition + "\r\n\r\ncontent\r\n--b--\r\n"
+		std, err := multipart.NewReader(strings.NewReader(body), "b").NextPart()
+		if err != nil {
+			t.Fatalf("%q: mime/multipart: %v", disposition, err)
+		}
+		ours, err := NewReader(strings.NewReader(body), "b").NextPart()
+		if err != nil {
+			t.Fatalf("%q: %v", disposition, err)
+		}
+		wantFile := std.FileName()
+		if disposition == `form-data; name="file"; filename="builds/Acme.zip"` {
+			wantFile = "builds/Acme.zip"
+		}
+		if ours.FormName() != std.FormName() || ours.FileName() != wantFile {
+			t.Errorf("%q: FormName %q FileName %q; mime/multipart %q %q", disposition, ours.FormName(), ours.FileName(), std.FormName(), std.FileName())
+		}
+	}
 }

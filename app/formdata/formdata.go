@@ -1,4 +1,7 @@
-package api
+// Package formdata reads multipart/form-data bodies as streams: package
+// uploads through the API (what the octopus CLI sends) and through the
+// portal's upload form, without holding a part in memory.
+package formdata
 
 import (
 	"bufio"
@@ -6,17 +9,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/textproto"
 )
 
-// Sizes of a formReader's buffer: partHeaderLimit bounds the header block
+// Sizes of a Reader's buffer: partHeaderLimit bounds the header block
 // of one part, which must fit in the buffer with a boundary.
 const (
 	formBufferSize  = 64 << 10
 	partHeaderLimit = 32 << 10
 )
 
-// formReader reads a multipart/form-data body (RFC 7578) part by part,
+// Reader reads a multipart/form-data body (RFC 7578) part by part,
 // like mime/multipart.Reader with NextRawPart, but made for big uploads: a
 // part's Read with a large buffer reads from the body straight into that
 // buffer and looks for the boundary there. mime/multipart instead reads
@@ -28,14 +32,14 @@ const (
 //
 // Lines end with CRLF, as RFC 2046 requires (mime/multipart also takes a
 // bare LF). Parts are not decoded: the caller handles a
-// Content-Transfer-Encoding. A formReader is not safe for concurrent use.
-type formReader struct {
+// Content-Transfer-Encoding. A Reader is not safe for concurrent use.
+type Reader struct {
 	src   io.Reader
 	delim []byte // CRLF "--" boundary: ends a part's content
 	buf   []byte // buf[r:w] was read from src and not consumed yet
 	r, w  int
 	err   error // the error src returned, once it has (io.EOF included)
-	part  *formPart
+	part  *Part
 	done  bool // the closing boundary was read
 	// bare says the boundary at buf[r:] has no CRLF before it: a part's
 	// content may begin right with "--" boundary (it is then empty), the
@@ -43,22 +47,46 @@ type formReader struct {
 	bare bool
 }
 
-// formPart is one part of a form: its header and its content, read until
+// Part is one part of a form: its header and its content, read until
 // the next boundary.
-type formPart struct {
+type Part struct {
 	Header  textproto.MIMEHeader
-	fr      *formReader
+	fr      *Reader
 	started bool
 	ended   bool
 }
 
-func newFormReader(src io.Reader, boundary string) *formReader {
-	return &formReader{src: src, delim: []byte("\r\n--" + boundary), buf: make([]byte, formBufferSize)}
+// NewReader reads the form in src, whose parts are separated by boundary
+// (the Content-Type's boundary parameter).
+func NewReader(src io.Reader, boundary string) *Reader {
+	return &Reader{src: src, delim: []byte("\r\n--" + boundary), buf: make([]byte, formBufferSize)}
+}
+
+// FormName is the part's field name: the name parameter of a form-data
+// Content-Disposition ("" otherwise), as mime/multipart's FormName.
+func (p *Part) FormName() string {
+	disposition, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil || disposition != "form-data" {
+		return ""
+	}
+	return params["name"]
+}
+
+// FileName is the filename parameter of the part's Content-Disposition:
+// the name of an uploaded file as the client gave it, a path included if it
+// sent one (mime/multipart keeps only the base name; the feed refuses a
+// name with a path instead of guessing).
+func (p *Part) FileName() string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return ""
+	}
+	return params["filename"]
 }
 
 // NextPart skips the rest of the current part (or the preamble) and
 // returns the next part, or io.EOF after the closing boundary.
-func (fr *formReader) NextPart() (*formPart, error) {
+func (fr *Reader) NextPart() (*Part, error) {
 	if fr.done {
 		return nil, io.EOF
 	}
@@ -129,14 +157,14 @@ func (fr *formReader) NextPart() (*formPart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("multipart: part header: %w", err)
 	}
-	fr.part = &formPart{Header: h, fr: fr}
+	fr.part = &Part{Header: h, fr: fr}
 	return fr.part, nil
 }
 
 // skipPreamble consumes what comes before the first boundary line, which
 // starts the body or follows a line end, and leaves the reader at that
 // boundary (bare). A line that only starts like a boundary is preamble.
-func (fr *formReader) skipPreamble() error {
+func (fr *Reader) skipPreamble() error {
 	dash := fr.delim[2:]
 	lineStart := true
 	for {
@@ -206,7 +234,7 @@ func emptyLineEnd(b []byte, i int) int {
 // peekUntil reads until end, given the unread bytes, returns the length of
 // what it looks for (or -1 for "not yet"), and returns those bytes without
 // consuming them. It fails after limit bytes, or at the end of src.
-func (fr *formReader) peekUntil(end func([]byte) int, limit int) ([]byte, error) {
+func (fr *Reader) peekUntil(end func([]byte) int, limit int) ([]byte, error) {
 	for {
 		n := end(fr.buf[fr.r:fr.w])
 		if n > limit || (n < 0 && fr.w-fr.r >= limit) {
@@ -222,7 +250,7 @@ func (fr *formReader) peekUntil(end func([]byte) int, limit int) ([]byte, error)
 }
 
 // fill moves the unread bytes to the front of the buffer and reads more.
-func (fr *formReader) fill() {
+func (fr *Reader) fill() {
 	fr.w = copy(fr.buf, fr.buf[fr.r:fr.w])
 	fr.r = 0
 	n, err := fr.src.Read(fr.buf[fr.w:])
@@ -243,7 +271,7 @@ func unexpected(err error) error {
 
 // Read reads the part's content. With a buffer larger than the few bytes
 // held back it reads from the body directly into p.
-func (p *formPart) Read(b []byte) (int, error) {
+func (p *Part) Read(b []byte) (int, error) {
 	fr := p.fr
 	if p.ended {
 		return 0, io.EOF
@@ -302,8 +330,8 @@ func (p *formPart) Read(b []byte) (int, error) {
 }
 
 // bareBoundary reports whether the unread bytes start with a boundary
-// without the CRLF before it (see formReader.bare), reading as needed.
-func (fr *formReader) bareBoundary() (bool, error) {
+// without the CRLF before it (see Reader.bare), reading as needed.
+func (fr *Reader) bareBoundary() (bool, error) {
 	dash := fr.delim[2:]
 	for {
 		data := fr.buf[fr.r:fr.w]
@@ -330,7 +358,7 @@ func (fr *formReader) bareBoundary() (bool, error) {
 // scan returns how many bytes at the start of data are certainly part
 // content, and whether a boundary follows them. eof says no more bytes
 // will come after data.
-func (fr *formReader) scan(data []byte, eof bool) (n int, found bool) {
+func (fr *Reader) scan(data []byte, eof bool) (n int, found bool) {
 	from := 0
 	for {
 		i := bytes.Index(data[from:], fr.delim)
