@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"mime/quotedprintable"
+	"os"
 	"strconv"
 	"strings"
 
@@ -347,7 +348,17 @@ func (h *Handler) downloadPackage(c *fiber.Ctx) error {
 			c.Set(fiber.HeaderContentRange, fmt.Sprintf("bytes %d-%d/%d", s, s+l-1, p.Size))
 		}
 	}
-	// fasthttp streams the section and closes the file when done.
+	// fasthttp sends length bytes from the stream and closes it when done.
+	// Given the *os.File itself (at start) it sends with sendfile; anything
+	// wrapping it is copied through user space, at about half the speed.
+	if file, ok := f.(*os.File); ok {
+		if _, err := file.Seek(start, io.SeekStart); err != nil {
+			file.Close()
+			return err
+		}
+		c.Context().SetBodyStream(file, int(length))
+		return nil
+	}
 	c.Context().SetBodyStream(&sectionCloser{SectionReader: io.NewSectionReader(f, start, length), c: f}, int(length))
 	return nil
 }

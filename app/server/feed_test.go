@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/argonautdeploy/argonaut/app/server"
@@ -772,5 +773,47 @@ func BenchmarkPushPackage(b *testing.B) {
 		if err != nil || r.status != 201 {
 			b.Fatalf("push: %v %d %s", err, r.status, r.body)
 		}
+	}
+}
+
+// TestDownloadsCloseTheirFiles: a download hands the blob file itself to
+// the HTTP server (so the kernel can send it with sendfile), which must close
+// it once sent — for whole files and ranges alike — or every download would
+// leak a descriptor.
+func TestDownloadsCloseTheirFiles(t *testing.T) {
+	s := startFeedServer(t, server.Config{})
+	content := storedZip(t, 300_000)
+	if r := s.push(t, "", "Acme.Fd.1.0.0.zip", bytes.NewReader(content), ""); r.status != 201 {
+		t.Fatalf("push: %d %s", r.status, r.body)
+	}
+	blob := sha(content)
+	openBlobs := func() int {
+		n := 0
+		fds, _ := os.ReadDir("/proc/self/fd")
+		for _, fd := range fds {
+			if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.Contains(target, blob) {
+				n++
+			}
+		}
+		return n
+	}
+	raw := "/api/Spaces-1/packages/packages-Acme.Fd.1.0.0/raw"
+	for i := 0; i < 20; i++ {
+		if r := s.do(t, "GET", raw, nil, nil); r.status != 200 || !bytes.Equal(r.body, content) {
+			t.Fatalf("download %d: %d, %d bytes", i, r.status, len(r.body))
+		}
+		r := s.do(t, "GET", raw, nil, http.Header{"Range": {fmt.Sprintf("bytes=%d-%d", 1000*i, 1000*i+99)}})
+		if r.status != 206 || !bytes.Equal(r.body, content[1000*i:1000*i+100]) {
+			t.Fatalf("range %d: %d %q", i, r.status, r.body)
+		}
+	}
+	// The server closes a file right after writing its last byte, which
+	// may be just after the client has read it.
+	deadline := time.Now().Add(10 * time.Second)
+	for openBlobs() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d descriptors of the blob still open after 40 downloads", openBlobs())
+		}
+		time.Sleep(10 * time.Millisecond) // polling an observable condition, bounded by the deadline
 	}
 }
