@@ -22,8 +22,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/argonautdeploy/argonaut/app/server"
 )
