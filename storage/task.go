@@ -236,23 +236,7 @@ func (d *DB) TasksInState(ctx context.Context, s app.TaskState) ([]*app.Task, er
 // app.CanTransition (else ECONFLICT, with the task left as it was). Return
 // ErrUnchanged from change to leave the task untouched and get it back as is.
 func (d *DB) UpdateTask(ctx context.Context, id string, change func(t *app.Task) error) (*app.Task, error) {
-	n, err := parseID(app.KindTask, id)
-	if err != nil {
-		return nil, err
-	}
-	var out *app.Task
-	err = d.update(ctx, func(txn *badger.Txn) error {
-		var err error
-		out, err = d.updateTask(txn, n, change)
-		return err
-	})
-	if errors.Is(err, ErrUnchanged) {
-		err = nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return d.changeTask(ctx, id, change, nil)
 }
 
 // UpdateTaskAudited is UpdateTask for a change a user asked for (cancel):
@@ -260,6 +244,14 @@ func (d *DB) UpdateTask(ctx context.Context, id string, change func(t *app.Task)
 // written in the same transaction. A change function that returns an error
 // (ErrUnchanged too) writes neither the task nor an event.
 func (d *DB) UpdateTaskAudited(ctx context.Context, id, category, what string, change func(t *app.Task) error) (*app.Task, error) {
+	return d.changeTask(ctx, id, change, func(txn *badger.Txn, t *app.Task) error {
+		return d.audit(ctx, txn, t.SpaceID, category, taskLabel(t)+" "+what, taskRelated(t)...)
+	})
+}
+
+// changeTask runs updateTask in one transaction, then after (if any) on the
+// changed task in the same transaction.
+func (d *DB) changeTask(ctx context.Context, id string, change func(t *app.Task) error, after func(*badger.Txn, *app.Task) error) (*app.Task, error) {
 	n, err := parseID(app.KindTask, id)
 	if err != nil {
 		return nil, err
@@ -267,13 +259,13 @@ func (d *DB) UpdateTaskAudited(ctx context.Context, id, category, what string, c
 	var out *app.Task
 	err = d.update(ctx, func(txn *badger.Txn) error {
 		var err error
-		if out, err = d.updateTask(txn, n, change); err != nil {
+		if out, err = d.updateTask(txn, n, change); err != nil || after == nil {
 			return err
 		}
-		return d.audit(ctx, txn, out.SpaceID, category, taskLabel(out)+" "+what, taskRelated(out)...)
+		return after(txn, out)
 	})
 	if errors.Is(err, ErrUnchanged) {
-		return d.FindTaskByID(ctx, id)
+		err = nil // out is the task as it was
 	}
 	if err != nil {
 		return nil, err
